@@ -1,0 +1,1 @@
+"""Runtime package of the gentle-parenting assistant (settings, NLU components, storage)."""

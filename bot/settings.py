@@ -1,0 +1,48 @@
+"""Settings from the environment (``.env`` via python-dotenv); nothing secret in code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the assistant reads from its environment."""
+
+    database_url: str
+    store_message_text: bool
+    log_message_text: bool
+    default_country: str | None
+    rasa_port: int
+    action_port: int
+    action_url: str
+
+
+def load_settings() -> Settings:
+    """Read ``.env`` (if present) then the process environment."""
+    load_dotenv(ROOT / ".env", override=False)
+    action_port = int(os.environ.get("ACTION_PORT", "5055"))
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{ROOT / 'var' / 'parenting.db'}",
+        store_message_text=_flag("STORE_MESSAGE_TEXT"),
+        log_message_text=_flag("LOG_MESSAGE_TEXT"),
+        default_country=os.environ.get("DEFAULT_COUNTRY") or None,
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+        action_port=action_port,
+        action_url=os.environ.get("ACTION_ENDPOINT_URL")
+        or f"http://127.0.0.1:{action_port}/webhook",
+    )
