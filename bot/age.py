@@ -16,13 +16,14 @@ WORD_NUMBERS = {
     "thirty": 30,
 }
 WORD_AGES = {
-    "newborn": 0.5, "newborns": 0.5, "infant": 4, "baby": 6, "toddler": 24,
+    "newborn": 0.5, "newborns": 0.5, "infant": 4, "toddler": 24,
     "preschooler": 48, "tween": 132, "preteen": 132, "pre-teen": 132,
     "teen": 180, "teenager": 180, "teens": 180,
 }
 UNIT_MONTHS = {"d": 1 / 30, "w": 12 / 52, "m": 1.0, "y": 12.0}
 
-_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + r")"
+_NUM = (r"(\d+(?:\.\d+)?|(?:" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
+        + r")\b)")
 _HALF = r"(\s*(?:and\s+a\s+half|\.5|½))?"
 _UNIT = (r"(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|mo|m|years?|yrs?|yr|yo|y/o|y)"
          r"\b")

@@ -29,6 +29,7 @@ class Settings:
     rasa_port: int
     action_port: int
     action_url: str
+    cors_origins: tuple[str, ...]
 
 
 def load_settings() -> Settings:
@@ -45,4 +46,8 @@ def load_settings() -> Settings:
         action_port=action_port,
         action_url=os.environ.get("ACTION_ENDPOINT_URL")
         or f"http://127.0.0.1:{action_port}/webhook",
+        cors_origins=tuple(
+            o.strip() for o in os.environ.get("CORS_ORIGINS", "http://localhost").split(",")
+            if o.strip()
+        ),
     )

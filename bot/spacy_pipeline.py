@@ -24,8 +24,8 @@ NUMBER_WORDS = [
 ]
 UNITS = ["day", "days", "week", "weeks", "wk", "wks", "month", "months", "mo", "mos",
          "mth", "mths", "year", "years", "yr", "yrs"]
-WORD_AGES = ["newborn", "newborns", "infant", "toddler", "preschooler", "teen",
-             "teenager", "tween", "preteen", "pre-teen", "baby"]
+WORD_AGES = ["newborn", "newborns", "toddler", "preschooler", "teen",
+             "teenager", "tween", "preteen", "pre-teen"]
 KIN = ["son", "daughter", "boy", "girl", "kid", "child", "baby", "toddler", "dd", "ds",
        "lo", "stepson", "stepdaughter", "grandson", "granddaughter"]
 
@@ -72,7 +72,8 @@ def build(path: Path = DEFAULT_PATH) -> Language:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
     nlp.initialize()  # loads lookup tables from spacy-lookups-data
-    ruler.add_patterns(age_patterns() + name_patterns())  # after initialize(), which would clear them
+    # after initialize(), which would clear them
+    ruler.add_patterns(age_patterns() + name_patterns())
     path.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(path)
     return nlp

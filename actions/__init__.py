@@ -1,0 +1,1 @@
+"""Custom actions of the gentle-parenting assistant (rasa-sdk registers every module)."""

@@ -1,0 +1,43 @@
+"""Command line: ``python -m bot run|shell|actions|eval|benchmark|crisis-responses``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the action server and the Rasa server")
+    sub.add_parser("shell", help="chat in the terminal")
+    sub.add_parser("actions", help="start only the action server")
+    sub.add_parser("eval", help="held-out NLU and crisis evaluation")
+    sub.add_parser("benchmark", help="parse latency and end-to-end reply latency")
+    crisis = sub.add_parser("crisis-responses",
+                            help="write domain/crisis.yml from the helpline directory")
+    crisis.add_argument("--check", action="store_true",
+                        help="exit 1 if domain/crisis.yml is out of date")
+    args = parser.parse_args(argv)
+
+    if args.command in {"run", "shell", "actions"}:
+        from bot import launcher
+
+        return {"run": launcher.run, "shell": launcher.shell,
+                "actions": launcher.actions_only}[args.command]()
+    if args.command == "eval":
+        from bot import evaluate
+
+        evaluate.main()
+        return 0
+    if args.command == "benchmark":
+        from bot import benchmark
+
+        return benchmark.main()
+    from bot import crisis_responses
+
+    return crisis_responses.main(check=args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""NLU and crisis evaluation on held-out sets the project keeps out of training.
+
+Prints per-intent precision/recall/F1 on tests/eval/nlu_holdout.yml and crisis recall /
+false-alarm rate on tests/eval/crisis_set.yml (plus the holdout's ordinary messages),
+and writes results/eval.json. Parsing runs through the trained model with the whole
+pipeline, safety net included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bot.nlu_data import read_examples
+from bot.settings import ROOT
+
+CRISIS = {"crisis_self_harm", "crisis_harm_child", "crisis_danger"}
+EVAL_DIR = ROOT / "tests" / "eval"
+RESULTS = ROOT / "results"
+
+
+def load_agent(model: Path):
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model))
+
+
+async def _parse_all(agent: Any, texts: list[str]) -> list[dict]:
+    return [await agent.parse_message(t) for t in texts]
+
+
+def parse_all(agent: Any, texts: list[str]) -> list[dict]:
+    return asyncio.run(_parse_all(agent, texts))
+
+
+def per_intent_scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, float]]:
+    scores = {}
+    for intent in sorted(set(gold)):
+        tp = sum(g == p == intent for g, p in zip(gold, pred))
+        fp = sum(p == intent and g != intent for g, p in zip(gold, pred))
+        fn = sum(g == intent and p != intent for g, p in zip(gold, pred))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[intent] = {"precision": precision, "recall": recall, "f1": f1,
+                          "support": tp + fn}
+    return scores
+
+
+def evaluate(agent: Any) -> dict[str, Any]:
+    holdout = read_examples(EVAL_DIR / "nlu_holdout.yml")
+    crisis_set = read_examples(EVAL_DIR / "crisis_set.yml")
+
+    h_parsed = parse_all(agent, [t for t, _ in holdout])
+    h_gold = [i for _, i in holdout]
+    h_pred = [p["intent"]["name"] for p in h_parsed]
+    scores = per_intent_scores(h_gold, h_pred)
+    accuracy = sum(g == p for g, p in zip(h_gold, h_pred)) / len(holdout)
+    concern = [(g, p) for g, p in zip(h_gold, h_pred) if g.startswith(("concern_", "ask_"))]
+    concern_acc = sum(g == p for g, p in concern) / len(concern)
+
+    c_parsed = parse_all(agent, [t for t, _ in crisis_set])
+    crisis_rows = []
+    for (text, gold), parsed in zip(crisis_set, c_parsed):
+        net = parsed.get("safety_net") or {}
+        crisis_rows.append({"text": text, "gold": gold, "pred": parsed["intent"]["name"],
+                            "layer": net.get("layer"), "pattern": net.get("pattern")})
+    positives = [r for r in crisis_rows if r["gold"] in CRISIS]
+    hard_neg = [r for r in crisis_rows if r["gold"] not in CRISIS]
+    ordinary = hard_neg + [{"text": t, "gold": g, "pred": p}
+                           for (t, g), p in zip(holdout, h_pred)]
+    recall = sum(r["pred"] in CRISIS for r in positives) / len(positives)
+    type_acc = sum(r["pred"] == r["gold"] for r in positives) / len(positives)
+    false_alarm = sum(r["pred"] in CRISIS for r in ordinary) / len(ordinary)
+    hard_false_alarm = sum(r["pred"] in CRISIS for r in hard_neg) / len(hard_neg)
+    question_rate = sum(r["pred"] == "possible_crisis" for r in ordinary) / len(ordinary)
+    layers = Counter(r["layer"] or "classifier" for r in positives if r["pred"] in CRISIS)
+
+    return {
+        "holdout": {"n": len(holdout), "accuracy": accuracy, "concern_accuracy": concern_acc,
+                    "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
+                    "per_intent": scores,
+                    "errors": [{"text": t, "gold": g, "pred": p}
+                               for (t, g), p in zip(holdout, h_pred) if g != p]},
+        "crisis": {"n_crisis": len(positives), "n_hard_non_crisis": len(hard_neg),
+                   "n_ordinary": len(ordinary), "recall": recall, "type_accuracy": type_acc,
+                   "false_alarm_rate": false_alarm, "hard_false_alarm_rate": hard_false_alarm,
+                   "safety_question_rate": question_rate, "detected_by": dict(layers),
+                   "missed": [r for r in positives if r["pred"] not in CRISIS],
+                   "false_alarms": [r for r in ordinary if r["pred"] in CRISIS]},
+    }
+
+
+def report(results: dict[str, Any]) -> str:
+    h, c = results["holdout"], results["crisis"]
+    lines = ["NLU held-out evaluation (tests/eval/nlu_holdout.yml)",
+             f"{'intent':32} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>4}"]
+    for intent, s in h["per_intent"].items():
+        lines.append(f"{intent:32} {s['precision']:6.2f} {s['recall']:6.2f} {s['f1']:6.2f} "
+                     f"{s['support']:4d}")
+    lines += [
+        f"accuracy {h['accuracy']:.3f} (concerns and questions {h['concern_accuracy']:.3f}), "
+        f"macro F1 {h['macro_f1']:.3f}, n={h['n']}",
+        "",
+        "Crisis evaluation (tests/eval/crisis_set.yml + ordinary holdout messages)",
+        f"crisis recall        {c['recall']:.3f}  ({c['n_crisis']} crisis messages)",
+        f"crisis type accuracy {c['type_accuracy']:.3f}",
+        f"false-alarm rate     {c['false_alarm_rate']:.3f}  ({c['n_ordinary']} ordinary messages,"
+        f" hard look-alikes alone {c['hard_false_alarm_rate']:.3f})",
+        f"safety-question rate {c['safety_question_rate']:.3f}  (ordinary messages that got the"
+        " gentle safety question)",
+        f"detected by          {c['detected_by']}",
+    ]
+    for miss in c["missed"]:
+        lines.append(f"  MISSED: {miss['text']!r} -> {miss['pred']}")
+    for alarm in c["false_alarms"]:
+        lines.append(f"  FALSE ALARM: {alarm['text']!r} ({alarm['gold']}) -> {alarm['pred']}")
+    return "\n".join(lines)
+
+
+def main(model: Path = ROOT / "models" / "parenting.tar.gz") -> dict[str, Any]:
+    start = time.time()
+    results = evaluate(load_agent(model))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "eval.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(report(results))
+    print(f"(evaluated in {time.time() - start:.0f} s; details in results/eval.json)")
+    return results

@@ -1,0 +1,140 @@
+"""Start the action server and the Rasa server as processes, configured from ``.env``.
+
+Rasa expands ``${VAR}`` in endpoints.yml and fails on unset variables, so the endpoints
+file is written from the settings at start-up (``var/endpoints.yml``) instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import yaml
+from sqlalchemy.engine import make_url
+
+from bot.settings import ROOT, Settings, load_settings
+
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "parenting.tar.gz"
+
+
+def tracker_store_config(settings: Settings) -> dict:
+    """Rasa's SQLTrackerStore settings for the configured database URL."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        db = url.database or str(ROOT / "var" / "parenting.db")
+        return {"type": "SQL", "dialect": "sqlite", "db": db}
+    config = {"type": "SQL", "dialect": url.drivername, "url": url.host or "127.0.0.1",
+              "db": url.database}
+    if url.port:
+        config["port"] = url.port
+    if url.username:
+        config["username"] = url.username
+    if url.password:
+        config["password"] = url.password
+    return config
+
+
+def write_endpoints(settings: Settings, path: Path | None = None) -> Path:
+    """Write the endpoints file Rasa reads (action server + tracker store + lock store)."""
+    path = path or ROOT / "var" / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    endpoints: dict = {
+        "action_endpoint": {"url": settings.action_url},
+        "tracker_store": tracker_store_config(settings),
+    }
+    redis_url = os.environ.get("LOCK_STORE_URL", "")
+    if redis_url:
+        lock = make_url(redis_url)
+        endpoints["lock_store"] = {"type": "redis", "url": lock.host or "127.0.0.1",
+                                   "port": lock.port or 6379, "db": int(lock.database or 1)}
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def action_server_cmd(settings: Settings) -> list[str]:
+    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+            "--port", str(settings.action_port)]
+
+
+def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None) -> list[str]:
+    cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+           "--credentials", str(ROOT / "credentials.yml"), "--port",
+           str(port or settings.rasa_port), "--cors", *settings.cors_origins]
+    token = os.environ.get("RASA_AUTH_TOKEN", "")
+    if token:
+        cmd += ["--enable-api", "--auth-token", token]
+    return cmd
+
+
+def wait_for(url: str, timeout: float = 180.0) -> bool:
+    """Poll a URL until it answers 200 (servers take a while to load the model)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    return False
+
+
+def run() -> int:
+    """`make run`: both servers in the foreground until Ctrl-C."""
+    settings = load_settings()
+    endpoints = write_endpoints(settings)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    actions = subprocess.Popen(action_server_cmd(settings), cwd=ROOT, env=env)
+    rasa = subprocess.Popen(rasa_server_cmd(settings, endpoints), cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{settings.rasa_port}"
+    try:
+        if wait_for(base + "/"):
+            print(
+                "\nThe assistant is running.\n"
+                f"  Chat (REST):  curl -s -X POST {base}/webhooks/rest/webhook "
+                "-H 'Content-Type: application/json' "
+                "-d '{\"sender\": \"<a long random id>\", \"message\": \"hi\"}'\n"
+                "  Chat in a terminal: make shell\n"
+                "  Stop: Ctrl-C\n",
+                flush=True,
+            )
+        rasa.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in (rasa, actions):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in (rasa, actions):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+def shell() -> int:
+    """`make shell`: chat in the terminal (the action server runs alongside)."""
+    settings = load_settings()
+    endpoints = write_endpoints(settings)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    actions = subprocess.Popen(action_server_cmd(settings), cwd=ROOT, env=env)
+    try:
+        wait_for(f"http://127.0.0.1:{settings.action_port}/health", timeout=60)
+        return subprocess.call([str(VENV_BIN / "rasa"), "shell", "--model", str(MODEL),
+                                "--endpoints", str(endpoints)], cwd=ROOT, env=env)
+    finally:
+        actions.terminate()
+        actions.wait(timeout=15)
+
+
+def actions_only() -> int:
+    settings = load_settings()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.call(action_server_cmd(settings), cwd=ROOT, env=env)

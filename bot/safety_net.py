@@ -1,0 +1,133 @@
+"""The crisis safety net: a Rasa NLU component that runs after the intent classifier.
+
+Layer 1 is DIET's own crisis intents. This component adds the deterministic layer: a
+spaCy Matcher on lemmas (patterns in ``bot/safety/crisis_patterns.yml``). A danger
+pattern forces its crisis intent whatever DIET said. A crisis intent that DIET ranked
+below the top with real confidence, or distress words without a clear danger pattern,
+become ``possible_crisis`` so the assistant asks one gentle, direct safety question.
+What happened is written to the parse result under ``safety_net``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from bot.crisis_matcher import CRISIS_GROUPS, CrisisMatcher
+
+logger = logging.getLogger(__name__)
+
+POSSIBLE_CRISIS = "possible_crisis"
+FALLBACK = "nlu_fallback"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class CrisisSafetyNet(GraphComponent):
+    """Forces crisis intents on danger patterns; asks when risk is only possible."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # a crisis intent anywhere in the top 3 at this confidence becomes the intent
+            "promote_threshold": 0.25,
+            # below that but at least this: ask the safety question
+            "question_threshold": 0.08,
+            # used only when SpacyNLP did not run before this component
+            "model": ".spacy/en_parenting",
+        }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self._matcher: CrisisMatcher | None = None
+        self._nlp: Language | None = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CrisisSafetyNet:
+        return cls(config)
+
+    def _doc(self, message: Message) -> Doc:
+        doc = message.get(SPACY_DOCS[TEXT])
+        if doc is None:
+            if self._nlp is None:
+                self._nlp = spacy.load(self.config["model"])
+            doc = self._nlp((message.get(TEXT) or "").lower())
+        return doc
+
+    def _matcher_for(self, doc: Doc) -> CrisisMatcher:
+        if self._matcher is None or self._matcher.nlp.vocab is not doc.vocab:
+            self._matcher = CrisisMatcher(spacy.blank("en", vocab=doc.vocab))
+        return self._matcher
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Check every message; never raises (a failure here must not silence a reply)."""
+        for message in messages:
+            try:
+                self._check(message)
+            except Exception:  # pragma: no cover - defensive: log and keep DIET's answer
+                logger.exception("crisis safety net failed; keeping classifier output")
+        return messages
+
+    def _check(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        ranking = list(message.get(INTENT_RANKING_KEY) or [])
+        top = intent.get("name")
+        report: dict[str, Any] = {"fired": False, "layer": None, "pattern": None,
+                                  "original_intent": top, "suspected": None}
+        match = None
+        if (message.get(TEXT) or "").strip():
+            doc = self._doc(message)
+            match = self._matcher_for(doc).best(doc)
+        real = [r for r in ranking if r.get("name") != FALLBACK]
+
+        if match is not None and match.is_crisis:
+            self._force(message, match.group, 1.0, ranking)
+            report.update(fired=True, layer="pattern", pattern=match.pattern_id)
+        elif top in CRISIS_GROUPS:
+            report.update(layer="classifier")
+        elif top == FALLBACK and real and real[0].get("name") in CRISIS_GROUPS:
+            # DIET's best guess was a crisis but it was unsure: recall beats precision.
+            self._force(message, real[0]["name"], float(real[0].get("confidence", 0.0)), ranking)
+            report.update(fired=True, layer="low_confidence_classifier")
+        else:
+            suspected = next((r for r in real[:3] if r.get("name") in CRISIS_GROUPS), None)
+            confidence = float(suspected.get("confidence", 0.0)) if suspected else 0.0
+            if suspected and confidence >= self.config["promote_threshold"]:
+                self._force(message, suspected["name"], confidence, ranking)
+                report.update(fired=True, layer="ranking", suspected=suspected["name"])
+            elif (suspected and confidence >= self.config["question_threshold"]) or (
+                match is not None
+            ):
+                self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
+                report.update(
+                    fired=True,
+                    layer="possible_pattern" if match is not None else "possible_ranking",
+                    pattern=match.pattern_id if match is not None else None,
+                    suspected=suspected["name"] if suspected else None,
+                )
+        message.set("safety_net", report, add_to_output=True)
+
+    @staticmethod
+    def _force(message: Message, name: str, confidence: float, ranking: list[dict]) -> None:
+        forced = {"name": name, "confidence": confidence}
+        message.set(INTENT, forced, add_to_output=True)
+        rest = [r for r in ranking if r.get("name") != name]
+        message.set(INTENT_RANKING_KEY, [forced] + rest, add_to_output=True)

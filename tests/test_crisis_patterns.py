@@ -1,0 +1,64 @@
+"""Every danger pattern matches its examples, and no idiom or ordinary message trips it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.crisis_matcher import GROUPS, CrisisMatcher, load_pattern_file
+
+DATA = load_pattern_file()
+ENTRIES = [(g, e) for g in GROUPS for e in DATA[g]]
+EXAMPLES = [(g, e["id"], x) for g, e in ENTRIES for x in e.get("examples", [])]
+NOTS = [(g, e["id"], x) for g, e in ENTRIES for x in e.get("not", [])]
+IDIOMS = [
+    "this tantrum is killing me", "i'm dead tired", "i could murder a coffee",
+    "she hurt her knee on the slide", "he's killing me with these 5am wake ups",
+    "i'm dying for a night off", "bedtime is the death of me", "he shook his head at me",
+    "my toddler hits me when he's angry", "i'd kill for a full night's sleep",
+    "she screamed like someone was murdering her", "i could strangle whoever invented glitter",
+    "he smacked his head on the table, small bump, he's fine",
+    "dying to know how to stop the biting", "i feel like i'm drowning in laundry",
+    "my son threw his cup at me at dinner", "i yelled at my daughter this morning",
+    "i'm worried i hurt her feelings when i shouted",
+]
+
+
+@pytest.fixture(scope="module")
+def matcher(nlp):
+    return CrisisMatcher(nlp)
+
+
+def test_every_pattern_has_examples():
+    for group, entry in ENTRIES:
+        assert entry.get("examples"), f"{group}:{entry['id']} has no examples"
+
+
+@pytest.mark.parametrize("group, pattern_id, text", EXAMPLES)
+def test_pattern_matches_its_examples(matcher, nlp, group, pattern_id, text):
+    doc = nlp(text.lower())
+    assert pattern_id in [m.pattern_id for m in matcher.find_all(doc)]
+    assert matcher.best(doc).group == group
+
+
+@pytest.mark.parametrize("group, pattern_id, text", NOTS)
+def test_pattern_ignores_listed_look_alikes(matcher, nlp, group, pattern_id, text):
+    assert matcher.best(nlp(text.lower())) is None
+
+
+@pytest.mark.parametrize("text", IDIOMS)
+def test_idioms_do_not_trigger_a_crisis(matcher, nlp, text):
+    best = matcher.best(nlp(text.lower()))
+    assert best is None or not best.is_crisis, best
+
+
+def test_issue_examples_are_caught(matcher, nlp):
+    for text, group in [
+        ("sometimes I think my kids would be better off without me", "crisis_self_harm"),
+        ("I had thoughts of shaking him to make the crying stop", "crisis_harm_child"),
+        ("my daughter said she wants to die", "crisis_danger"),
+        ("I wrote letters to my kids", "crisis_self_harm"),
+        ("I just want to disappear", "crisis_self_harm"),
+        ("my baby is not breathing", "crisis_danger"),
+    ]:
+        best = matcher.best(nlp(text.lower()))
+        assert best is not None and best.group == group, (text, best)
