@@ -1,0 +1,91 @@
+"""Start the real action server and Rasa server as processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bot import launcher
+from bot.settings import ROOT, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Servers:
+    rasa_url: str
+    action_url: str
+    token: str
+    database_url: str
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def send(self, sender: str, message: str, timeout: float = 60) -> list[dict]:
+        resp = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": message}, timeout=timeout)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.get(name)
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+def start(tmp: Path, extra_env: dict[str, str] | None = None) -> Servers:
+    rasa_port, action_port = free_port(), free_port()
+    token = secrets.token_hex(16)
+    db_url = f"sqlite:///{tmp / 'e2e.db'}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url,
+           "ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port),
+           "RASA_AUTH_TOKEN": token, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+           **(extra_env or {})}
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "ACTION_PORT", "RASA_PORT",
+                                           "ACTION_ENDPOINT_URL")})
+    settings = load_settings()
+    endpoints = launcher.write_endpoints(settings, tmp / "endpoints.yml")
+    logs = tmp / "logs"
+    logs.mkdir(exist_ok=True)
+    servers = Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",
+                      token, db_url)
+    servers.procs["actions"] = subprocess.Popen(
+        launcher.action_server_cmd(settings), cwd=ROOT, env=env,
+        stdout=open(logs / "actions.log", "w"), stderr=subprocess.STDOUT)
+    servers.procs["rasa"] = subprocess.Popen(
+        launcher.rasa_server_cmd(settings, endpoints, port=rasa_port), cwd=ROOT, env=env,
+        stdout=open(logs / "rasa.log", "w"), stderr=subprocess.STDOUT)
+    ok = launcher.wait_for(servers.action_url + "/health", 120) and \
+        launcher.wait_for(servers.rasa_url + "/", 240)
+    if ok:  # the model loads after the port opens: wait until it answers
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if requests.get(servers.rasa_url + "/status", timeout=5,
+                                params={"token": token}).json().get("model_file"):
+                    break
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(1)
+    if not ok:
+        servers.stop_all()
+        raise RuntimeError(f"servers did not start; see {logs}")
+    return servers
