@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.child import age_slots, child_from
-from actions.replies import latest_intent, open_door, say_all
+from actions.replies import buttons, latest_intent, open_door, say_all, text
 
 AGE_TOPICS = {"ask_attachment_signs", "ask_build_attachment"}
 
@@ -24,25 +24,20 @@ def send_by_age(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str) 
     who = child.name or "your child"
     if topic == "ask_attachment_signs":
         if band:
-            dispatcher.utter_message(
-                text=f"At {child.band}, a secure bond often shows up like this:")
+            dispatcher.utter_message(text=text("signs_intro", band=child.band or ""))
             say_all(dispatcher, list(band["signs"]))
             say_all(dispatcher, [band.get("notice", "")])
         else:
             say_all(dispatcher, list(data["general_signs"]["signs"]))
-        question = f"Would you like ideas for building the bond with {who} at this age?"
-        buttons = [{"title": "Ways to build it", "payload": "/ask_build_attachment"},
-                   {"title": "Something else", "payload": "/something_else"}]
+        question, choices = text("signs_next", who=who), buttons("build", "other")
     else:
         if band:
-            dispatcher.utter_message(text=f"Ways to build the bond at {child.band}:")
+            dispatcher.utter_message(text=text("build_intro", band=child.band or ""))
             say_all(dispatcher, list(band["build"]))
         else:
             say_all(dispatcher, list(data["general_build"]["build"]))
-        question = "Would you like to know the signs that the bond is secure?"
-        buttons = [{"title": "Signs to look for", "payload": "/ask_attachment_signs"},
-                   {"title": "Something else", "payload": "/something_else"}]
-    open_door(dispatcher, question, buttons=buttons)
+        question, choices = text("build_next"), buttons("signs", "other")
+    open_door(dispatcher, question, choices)
     return [SlotSet("last_topic", topic)]
 
 
@@ -66,9 +61,22 @@ class ValidateChildAgeForm(FormValidationAction):
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         slots = age_slots(str(slot_value) if slot_value is not None else None)
         if not slots:
-            dispatcher.utter_message(response="utter_age_not_understood")
+            dispatcher.utter_message(text=text("age_not_understood"))
             return {"child_age": None}
         return slots
+
+
+class ActionAskChildAge(Action):
+    """The age form's question, using the child's name when known."""
+
+    def name(self) -> str:
+        return "action_ask_child_age"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list:
+        dispatcher.utter_message(text=text("ask_age",
+                                           who=child_from(tracker).name or "your child"))
+        return []
 
 
 class ActionNoteAge(Action):
@@ -82,7 +90,7 @@ class ActionNoteAge(Action):
         entity = next(tracker.get_latest_entity_values("child_age"), None)
         slots = age_slots(entity) or age_slots(tracker.latest_message.get("text"))
         if not slots:
-            dispatcher.utter_message(response="utter_age_not_understood")
+            dispatcher.utter_message(text=text("age_not_understood"))
             return []
         events = [SlotSet(k, v) for k, v in slots.items()]
         topic = tracker.get_slot("last_topic")
@@ -92,11 +100,10 @@ class ActionNoteAge(Action):
         if topic == "concern_yelling":
             from actions.repair import send_script
 
-            dispatcher.utter_message(text="Thank you. Here are the words fitted to that age.")
+            dispatcher.utter_message(text=text("age_refit"))
             send_script(dispatcher, updated)
         elif topic in AGE_TOPICS:
             events += send_by_age(dispatcher, updated, topic)
         else:
-            dispatcher.utter_message(text="Thank you, I'll keep that in mind. What's on "
-                                          "your mind about them?")
+            dispatcher.utter_message(text=text("age_noted"))
         return events

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.child import child_from
-from actions.replies import latest_intent, open_door, say_all
+from actions.replies import buttons, latest_intent, open_door, say_all, text
 
 
 def _topics() -> set[str]:
@@ -59,22 +59,16 @@ def send_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         from actions.repair import send_script
 
         send_script(dispatcher, tracker)
-        open_door(dispatcher, "Would you like to know more about why repair works?",
-                  buttons=[{"title": "Tell me more", "payload": "/request_more"},
-                           {"title": "Something else", "payload": "/something_else"}])
+        open_door(dispatcher, text("repair_more"), buttons("more", "other"))
         return []
     entry = content.concern(topic) if topic else None
     if not entry or not entry.get("words"):
-        dispatcher.utter_message(
-            text="Happy to help with words. What situation are they for? For example "
-                 "after yelling, a daycare goodbye, or a tantrum.")
+        dispatcher.utter_message(text=text("words_which"))
         return []
     name = child_name_or_default(tracker)
-    dispatcher.utter_message(text="Here are some words you could try, in your own voice:")
+    dispatcher.utter_message(text=text("words_intro"))
     say_all(dispatcher, [content.fill(w, name=name) for w in entry["words"]])
-    open_door(dispatcher, "Would you like to know more, or talk about something else?",
-              buttons=[{"title": "Tell me more", "payload": "/request_more"},
-                       {"title": "Something else", "payload": "/something_else"}])
+    open_door(dispatcher, text("words_after"), buttons("more", "other"))
     return []
 
 
@@ -101,7 +95,5 @@ class ActionMore(Action):
             dispatcher.utter_message(response="utter_menu")
             return []
         say_all(dispatcher, list(entry["more"]))
-        open_door(dispatcher, "Is there a part of this you'd like to talk through?",
-                  buttons=[{"title": "Words to use", "payload": "/request_words"},
-                           {"title": "Something else", "payload": "/something_else"}])
+        open_door(dispatcher, text("more_after"), buttons("words", "other"))
         return []

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.concerns import answer_concern
+from actions.replies import text
 from bot import helplines
 from bot.crisis_matcher import load_pattern_file
 from bot.db import record_escalation, set_handoff_answer
@@ -199,7 +200,7 @@ class ActionSafetyNo(Action):
                     break
         if original and content.concern(original):
             return answer_concern(dispatcher, tracker, original)
-        dispatcher.utter_message(text="What's been weighing on you most? I'm listening.")
+        dispatcher.utter_message(text=text("safety_no_open"))
         return []
 
 

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.concerns import send_words
+from actions.replies import text
 
 
 def misses_in_a_row(tracker: Tracker) -> int:
@@ -28,17 +29,13 @@ class ActionGentleFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list:
-        text = (tracker.latest_message or {}).get("text") or ""
-        if not text.strip():
-            dispatcher.utter_message(
-                text="That message came through empty. Take your time: tell me what's "
-                     "happening, in a few words or many.")
+        said = (tracker.latest_message or {}).get("text") or ""
+        if not said.strip():
+            dispatcher.utter_message(text=text("fallback_empty"))
         elif misses_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_menu")
         else:
-            dispatcher.utter_message(
-                text="I want to make sure I understand. Could you tell me a bit more about "
-                     "what's happening with your child?")
+            dispatcher.utter_message(text=text("fallback_more"))
         return []
 
 

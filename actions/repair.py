@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.child import child_from
-from actions.replies import open_door, say_all
+from actions.replies import buttons, open_door, say_all, text
 
 
 def script_for(stage: str, name: str | None) -> list[str]:
@@ -26,7 +26,7 @@ def script_for(stage: str, name: str | None) -> list[str]:
 def send_script(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     child = child_from(tracker)
     who = child.name or "your child"
-    dispatcher.utter_message(text=f"Words you could use with {who}:")
+    dispatcher.utter_message(text=text("repair_words", who=who))
     say_all(dispatcher, script_for(child.stage, child.name))
 
 
@@ -43,16 +43,10 @@ class ActionRepair(Action):
         key = f"{tracker.sender_id}:concern_yelling"
         opener = content.pick(entry.get("validate") or [], key)
         say_all(dispatcher, [opener, content.pick(repair["reassurance"], key)])
-        dispatcher.utter_message(text="Repair can be simple:")
+        dispatcher.utter_message(text=text("repair_intro"))
         say_all(dispatcher, list(repair["steps"]))
         send_script(dispatcher, tracker)
         child = child_from(tracker)
-        if child.months is None:
-            open_door(dispatcher, "How old is your child? I can fit the words to their age.",
-                      buttons=[{"title": "Tell me more", "payload": "/request_more"},
-                               {"title": "Something else", "payload": "/something_else"}])
-        else:
-            open_door(dispatcher, "Would you like to know more about why repair works?",
-                      buttons=[{"title": "Tell me more", "payload": "/request_more"},
-                               {"title": "Something else", "payload": "/something_else"}])
+        question = text("repair_ask_age") if child.months is None else text("repair_more")
+        open_door(dispatcher, question, buttons("more", "other"))
         return [SlotSet("last_topic", "concern_yelling")]
