@@ -41,10 +41,13 @@ class CrisisSafetyNet(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # a crisis intent anywhere in the top 3 at this confidence becomes the intent
-            "promote_threshold": 0.25,
+            # a crisis intent ranked 2nd/3rd at this confidence becomes the intent
+            "promote_threshold": 0.3,
             # below that but at least this: ask the safety question
-            "question_threshold": 0.08,
+            "question_threshold": 0.2,
+            # DIET's top intent was a crisis but under the fallback threshold: still a
+            # crisis at or above this confidence, else the safety question
+            "low_confidence_crisis": 0.25,
             # used only when SpacyNLP did not run before this component
             "model": ".spacy/en_parenting",
         }
@@ -103,7 +106,8 @@ class CrisisSafetyNet(GraphComponent):
             report.update(fired=True, layer="pattern", pattern=match.pattern_id)
         elif top in CRISIS_GROUPS:
             report.update(layer="classifier")
-        elif top == FALLBACK and real and real[0].get("name") in CRISIS_GROUPS:
+        elif (top == FALLBACK and real and real[0].get("name") in CRISIS_GROUPS
+              and float(real[0].get("confidence", 0.0)) >= self.config["low_confidence_crisis"]):
             # DIET's best guess was a crisis but it was unsure: recall beats precision.
             self._force(message, real[0]["name"], float(real[0].get("confidence", 0.0)), ranking)
             report.update(fired=True, layer="low_confidence_classifier")
