@@ -92,6 +92,7 @@ class CrisisMatcher:
                 stop = _expand(entry.get("not_followed_by") or [], sets)
                 stop = list(stop) + [str(s) for s in entry.get("not_followed_by_extra", [])]
                 entry["_stop"] = [self._norm(s) for s in stop]
+                entry["_before"] = [self._norm(s) for s in entry.get("not_preceded_by", [])]
                 if entry.get("patterns"):
                     pats = [_expand(p, sets) for p in entry["patterns"]]
                     self.matcher.add(key, pats)
@@ -107,10 +108,17 @@ class CrisisMatcher:
     def _norm(self, text: str) -> str:
         return " ".join(t.lower_ for t in self.nlp.make_doc(text.lower()))
 
-    def _idiom(self, key: str, doc: Doc, end: int) -> bool:
+    def _idiom(self, key: str, doc: Doc, end: int, start: int | None = None) -> bool:
+        """True when the words right after (or, for some entries, right before) the hit
+        make it an idiom or a worry rather than a danger."""
+        entry = self.entries[key]
         following = " ".join(t.lower_ for t in doc[end:end + 8])
-        return any(following == s or following.startswith(s + " ")
-                   for s in self.entries[key]["_stop"])
+        if any(following == s or following.startswith(s + " ") for s in entry["_stop"]):
+            return True
+        if start is not None and entry["_before"]:
+            before = " " + " ".join(t.lower_ for t in doc[max(0, start - 4):start]) + " "
+            return any(f" {s} " in before for s in entry["_before"])
+        return False
 
     def find_all(self, doc: Doc) -> list[CrisisMatch]:
         """Every pattern hit in the doc, idioms filtered out."""
@@ -118,7 +126,7 @@ class CrisisMatcher:
         raw = [(self.nlp.vocab.strings[mid], start, end) for mid, start, end in self.matcher(doc)]
         # Optional tokens give several variants of one hit; if any variant is followed
         # by an idiom ("disappear for a weekend"), the whole hit is an idiom.
-        idioms = {(key, start) for key, start, end in raw if self._idiom(key, doc, end)}
+        idioms = {(key, start) for key, start, end in raw if self._idiom(key, doc, end, start)}
         for key, start, end in raw:
             if (key, start) in idioms:
                 continue

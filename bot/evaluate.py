@@ -24,8 +24,15 @@ RESULTS = ROOT / "results"
 
 
 def load_agent(model: Path):
-    from rasa.core.agent import Agent
+    """Load the trained model in-process; logging stays at WARNING so that no message
+    text reaches the logs (Rasa's debug logs contain it)."""
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
     return Agent.load(str(model))
 
 

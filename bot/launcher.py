@@ -66,9 +66,11 @@ def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None
     cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
            "--credentials", str(ROOT / "credentials.yml"), "--port",
            str(port or settings.rasa_port), "--cors", *settings.cors_origins]
-    token = os.environ.get("RASA_AUTH_TOKEN", "")
-    if token:
-        cmd += ["--enable-api", "--auth-token", token]
+    if settings.auth_token:
+        cmd += ["--enable-api", "--auth-token", settings.auth_token]
+    # Rasa's debug log holds message text: only when LOG_MESSAGE_TEXT asks for it.
+    if settings.log_message_text:
+        cmd.append("--debug")
     return cmd
 
 

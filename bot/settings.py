@@ -30,6 +30,7 @@ class Settings:
     action_port: int
     action_url: str
     cors_origins: tuple[str, ...]
+    auth_token: str
 
 
 def load_settings() -> Settings:
@@ -46,6 +47,7 @@ def load_settings() -> Settings:
         action_port=action_port,
         action_url=os.environ.get("ACTION_ENDPOINT_URL")
         or f"http://127.0.0.1:{action_port}/webhook",
+        auth_token=os.environ.get("RASA_AUTH_TOKEN", ""),
         cors_origins=tuple(
             o.strip() for o in os.environ.get("CORS_ORIGINS", "http://localhost").split(",")
             if o.strip()

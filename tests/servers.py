@@ -60,7 +60,7 @@ def start(tmp: Path, extra_env: dict[str, str] | None = None) -> Servers:
            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
            **(extra_env or {})}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "ACTION_PORT", "RASA_PORT",
-                                           "ACTION_ENDPOINT_URL")})
+                                           "ACTION_ENDPOINT_URL", "RASA_AUTH_TOKEN")})
     settings = load_settings()
     endpoints = launcher.write_endpoints(settings, tmp / "endpoints.yml")
     logs = tmp / "logs"
