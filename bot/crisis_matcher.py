@@ -85,6 +85,9 @@ class CrisisMatcher:
         self.matcher = Matcher(nlp.vocab, validate=True)
         self.near: list[tuple[str, str, int, list[PhraseMatcher]]] = []
         self.entries: dict[str, dict[str, Any]] = {}
+        self.idioms = Matcher(nlp.vocab, validate=True)
+        for entry in data.get("idioms", []):
+            self.idioms.add(entry["id"], [_expand(p, sets) for p in entry["patterns"]])
         for group in GROUPS:
             for entry in data.get(group, []):
                 key = f"{group}:{entry['id']}"
@@ -147,6 +150,11 @@ class CrisisMatcher:
                                              doc[start:end].text))
                     break
         return found
+
+    def idiom(self, doc: Doc) -> str | None:
+        """The id of an everyday idiom with a danger word in the doc ("death of me")."""
+        hits = self.idioms(doc)
+        return self.nlp.vocab.strings[hits[0][0]] if hits else None
 
     def best(self, doc: Doc) -> CrisisMatch | None:
         """The match that decides the intent: any crisis beats possible risk, then the

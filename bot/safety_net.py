@@ -95,38 +95,54 @@ class CrisisSafetyNet(GraphComponent):
         top = intent.get("name")
         report: dict[str, Any] = {"fired": False, "layer": None, "pattern": None,
                                   "original_intent": top, "suspected": None}
-        match = None
+        match = idiom = None
         if (message.get(TEXT) or "").strip():
             doc = self._doc(message)
-            match = self._matcher_for(doc).best(doc)
+            matcher = self._matcher_for(doc)
+            match = matcher.best(doc)
+            idiom = matcher.idiom(doc)
         real = [r for r in ranking if r.get("name") != FALLBACK]
+        suspected = next((r for r in real[:3] if r.get("name") in CRISIS_GROUPS), None)
+        confidence = float(suspected.get("confidence", 0.0)) if suspected else 0.0
 
         if match is not None and match.is_crisis:
             self._force(message, match.group, 1.0, ranking)
             report.update(fired=True, layer="pattern", pattern=match.pattern_id)
-        elif top in CRISIS_GROUPS:
-            report.update(layer="classifier")
+            message.set("safety_net", report, add_to_output=True)
+            return
+
+        # What DIET alone says: a crisis on top, a crisis it was unsure of (recall beats
+        # precision), or a crisis ranked lower with real confidence.
+        candidate, layer = None, None
+        if top in CRISIS_GROUPS:
+            candidate, layer = top, "classifier"
         elif (top == FALLBACK and real and real[0].get("name") in CRISIS_GROUPS
               and float(real[0].get("confidence", 0.0)) >= self.config["low_confidence_crisis"]):
-            # DIET's best guess was a crisis but it was unsure: recall beats precision.
-            self._force(message, real[0]["name"], float(real[0].get("confidence", 0.0)), ranking)
-            report.update(fired=True, layer="low_confidence_classifier")
-        else:
-            suspected = next((r for r in real[:3] if r.get("name") in CRISIS_GROUPS), None)
-            confidence = float(suspected.get("confidence", 0.0)) if suspected else 0.0
-            if suspected and confidence >= self.config["promote_threshold"]:
-                self._force(message, suspected["name"], confidence, ranking)
-                report.update(fired=True, layer="ranking", suspected=suspected["name"])
-            elif (suspected and confidence >= self.config["question_threshold"]) or (
-                match is not None
-            ):
-                self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
-                report.update(
-                    fired=True,
-                    layer="possible_pattern" if match is not None else "possible_ranking",
-                    pattern=match.pattern_id if match is not None else None,
-                    suspected=suspected["name"] if suspected else None,
-                )
+            candidate, layer = real[0]["name"], "low_confidence_classifier"
+        elif suspected and confidence >= self.config["promote_threshold"]:
+            candidate, layer = suspected["name"], "ranking"
+
+        if candidate and idiom is not None:
+            # DIET read an idiom ("the death of me") as danger: ask, don't assume.
+            self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
+            report.update(fired=True, layer="idiom_question", pattern=idiom, suspected=candidate)
+        elif candidate:
+            if layer != "classifier":
+                conf = next(float(r.get("confidence", 0.0)) for r in real
+                            if r.get("name") == candidate)
+                self._force(message, candidate, conf, ranking)
+            report.update(fired=layer != "classifier", layer=layer,
+                          suspected=candidate if layer == "ranking" else None)
+        elif (suspected and confidence >= self.config["question_threshold"]) or (
+            match is not None
+        ):
+            self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
+            report.update(
+                fired=True,
+                layer="possible_pattern" if match is not None else "possible_ranking",
+                pattern=match.pattern_id if match is not None else None,
+                suspected=suspected["name"] if suspected else None,
+            )
         message.set("safety_net", report, add_to_output=True)
 
     @staticmethod

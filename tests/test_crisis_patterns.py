@@ -51,6 +51,19 @@ def test_idioms_do_not_trigger_a_crisis(matcher, nlp, text):
     assert best is None or not best.is_crisis, best
 
 
+@pytest.mark.parametrize("text", [x for e in DATA.get("idioms", []) for x in e["examples"]])
+def test_idiom_examples_are_recognised_and_never_a_crisis(matcher, nlp, text):
+    doc = nlp(text.lower())
+    assert matcher.idiom(doc) is not None
+    assert matcher.best(doc) is None or not matcher.best(doc).is_crisis
+
+
+def test_danger_beats_an_idiom(matcher, nlp):
+    doc = nlp("this is killing me and honestly i want to end my life")
+    assert matcher.idiom(doc) is not None
+    assert matcher.best(doc).group == "crisis_self_harm"
+
+
 def test_issue_examples_are_caught(matcher, nlp):
     for text, group in [
         ("sometimes I think my kids would be better off without me", "crisis_self_harm"),
