@@ -10,7 +10,12 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.by_age import ActionAttachmentByAge, ActionNoteAge, ValidateChildAgeForm
+from actions.by_age import (
+    ActionAskChildAge,
+    ActionAttachmentByAge,
+    ActionNoteAge,
+    ValidateChildAgeForm,
+)
 from actions.concerns import ActionConcernAnswer, ActionMore, ActionWords
 from actions.crisis import (
     ActionCrisisFollowup,
@@ -257,3 +262,10 @@ def test_affirm_after_an_answer_gives_words():
     assert len(messages) >= 2
     menu, _ = run(ActionAffirm(), tracker([user("affirm", "yes")]))
     assert menu[0]["response"] == "utter_menu"
+
+
+def test_age_question_uses_the_name():
+    named, _ = run(ActionAskChildAge(), tracker([user("ask_attachment_signs")],
+                                                {"child_name": "my daughter Amira"}))
+    plain, _ = run(ActionAskChildAge(), tracker([user("ask_attachment_signs")]))
+    assert "Amira" in named[0]["text"] and "your child" in plain[0]["text"]

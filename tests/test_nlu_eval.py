@@ -44,3 +44,14 @@ def test_safety_net_reports_in_the_parse_result(agent):
     parsed = asyncio.run(agent.parse_message("i want to kill myself"))
     assert parsed["intent"]["name"] == "crisis_self_harm"
     assert parsed["safety_net"]["layer"] in {"pattern", "classifier"}
+
+
+def test_entities_for_child_age_caregiver_and_country(agent):
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(
+        "my nanny says my 18-month-old cries for her when i get home"))
+    found = {(e["entity"], e["value"]) for e in parsed["entities"]}
+    assert ("caregiver", "nanny") in found and ("child_age", "18-month-old") in found
+    parsed = asyncio.run(agent.parse_message("we live in england"))
+    assert ("country", "UK") in {(e["entity"], e["value"]) for e in parsed["entities"]}
