@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_MODEL := .spacy/en_parenting
 MODEL := models/parenting.tar.gz
-TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
+# Directories too, so that removing a data file also retrains.
+TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' -o -type d 2>/dev/null) \
 	bot/safety_net.py bot/crisis_matcher.py bot/safety/crisis_patterns.yml bot/spacy_pipeline.py
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
