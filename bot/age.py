@@ -28,7 +28,7 @@ _HALF = r"(\s*(?:and\s+a\s+half|\.5|½))?"
 _UNIT = (r"(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|mo|m|years?|yrs?|yr|yo|y/o|y)"
          r"\b")
 _AGE_RE = re.compile(r"\b" + _NUM + _HALF + r"\s*-?\s*" + _UNIT, re.IGNORECASE)
-_BARE_RE = re.compile(r"(?:^|\b(?:is|she's|he's|they're|turned|turning|almost|nearly|"
+_BARE_RE = re.compile(r"(?:^|\b(?:is|\w+'s|they're|turned|turning|almost|nearly|"
                       r"age|aged|just)\s+)" + _NUM + _HALF + r"\s*[.!]?\s*$",
                       re.IGNORECASE)
 

@@ -55,6 +55,11 @@ def age_patterns() -> list[dict]:
     # "almost 2", "nearly 5"
     pats.append([{"LOWER": {"IN": ["almost", "nearly"]}}, _NUM])
     pats.append([{"LOWER": {"IN": WORD_AGES}}])
+    # "she is 4", "my son's 7", "he just turned 3 months": a number after a child word
+    pats.append([{"LOWER": {"IN": ["she", "he", "they"] + KIN}},
+                 {"LOWER": {"IN": ["is", "'s", "s", "are", "'re", "just", "turned", "turns"]},
+                  "OP": "+"},
+                 _NUM, {"LOWER": {"IN": UNITS}, "OP": "?"}, {"LOWER": "old", "OP": "?"}])
     return [{"label": "child_age", "pattern": p} for p in pats]
 
 

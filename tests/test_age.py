@@ -7,7 +7,8 @@ from bot.age import band_for, parse_age_months, stage_for
     ("18 months", 18), ("my 18-month-old", 18), ("she's 3", 36), ("a 3yo", 36),
     ("6 weeks old", 6 * 12 / 52), ("newborn", 0.5), ("two and a half years", 30),
     ("he just turned 7", 84), ("4 and a half", 54), ("14", 168), ("teenager", 180),
-    ("9 mo", 9), ("almost 2", 24), ("3 days old", 0.1),
+    ("9 mo", 9), ("almost 2", 24), ("3 days old", 0.1), ("she is 4", 48),
+    ("son's 7", 84), ("he's 4 months", 4),
 ])
 def test_parses_ages(text, months):
     assert parse_age_months(text) == pytest.approx(months, abs=0.15)

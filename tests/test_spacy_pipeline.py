@@ -14,9 +14,13 @@ def test_lookup_lemmas(nlp):
     ("my 18-month-old keeps biting", "18-month-old"),
     ("a 3yo who screams", "3yo"),
     ("our newborn cries all night", "newborn"),
-    ("she is 6 weeks old", "6 weeks old"),
-    ("he just turned 3", "turned 3"),
+    ("we are at 6 weeks old now", "6 weeks old"),
+    ("she is 6 weeks old", "she is 6 weeks old"),
+    ("he just turned 3", "he just turned 3"),
     ("my two year old hits", "two year old"),
+    ("i yelled at my daughter, she is 4", "she is 4"),
+    ("my son's 7 and won't talk to me", "son's 7"),
+    ("he's 4 months and cries a lot", "he's 4 months"),
 ])
 def test_child_age_entities(nlp, text, age):
     ents = [(e.text, e.label_) for e in nlp(text).ents]
