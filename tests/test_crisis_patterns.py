@@ -20,6 +20,14 @@ IDIOMS = [
     "dying to know how to stop the biting", "i feel like i'm drowning in laundry",
     "my son threw his cup at me at dinner", "i yelled at my daughter this morning",
     "i'm worried i hurt her feelings when i shouted",
+    "should i let her self settle or pick her up", "i need help with my self assessment",
+    "i'm scared of hurting my kids the same way my mum hurt me",
+    "he says he'll kill me when i turn off minecraft, he's 6",
+    "i grew up with domestic violence and don't know what normal looks like",
+    "i was sexually abused as a child and it makes nappy changes hard",
+    "she bangs her head when she's cross and i just want it to stop",
+    "i bit her head off for spilling juice", "will two homes hurt my son's attachment",
+    "i'm going to go now",
 ]
 
 
