@@ -45,8 +45,7 @@ def messages() -> dict[str, Any]:
 
 def pattern_lines() -> dict[str, str]:
     data = load_pattern_file()
-    return {e["id"]: e["line"] for group in ("crisis_danger",) for e in data.get(group, [])
-            if e.get("line")}
+    return {e["id"]: e["line"] for e in data.get("crisis_danger", []) if e.get("line")}
 
 
 def crisis_context(tracker: Tracker) -> tuple[str, str, str | None, str]:
@@ -227,9 +226,10 @@ class ActionSetCountry(Action):
         dispatcher.utter_message(text=msgs["country_known"].format(country=country))
         crisis_type = tracker.get_slot("crisis_type")
         if crisis_type:
-            needs = {"crisis_harm_child": ["harm_child", "self_harm"],
-                     "crisis_danger": ["abuse", "harm_child"]}.get(crisis_type, ["self_harm"])
-            lines = [f"• {line.as_text()}" for n in needs for line in helplines.lines(country, n)]
+            need = {"crisis_harm_child": "harm_child",
+                    "crisis_danger": "abuse"}.get(crisis_type, "self_harm")
+            lines = [f"• {line.as_text()}" for n in needs_for(need)
+                     for line in helplines.lines(country, n)]
             dispatcher.utter_message(
                 text=f"In an emergency call {helplines.emergency_number(country)}.\n"
                      + "\n".join(dict.fromkeys(lines)))
