@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.concerns import answer_concern
+from actions.handoff import start_handoff
 from actions.replies import text
 from bot import helplines
 from bot.crisis_matcher import load_pattern_file
@@ -112,6 +113,8 @@ class ActionCrisisFollowup(Action):
             sent_now.append(text)
 
         offer = need != "emergency_only"
+        # Violence or abuse happening now: a person is asked to join at once, no offer.
+        imminent = need == "abuse"
         if need == "emergency_only":
             say(msgs["emergency_only"])
         elif country:
@@ -126,7 +129,7 @@ class ActionCrisisFollowup(Action):
                 peri = [line.as_text() for line in helplines.lines(country, "perinatal")]
                 if peri:
                     say(msgs["perinatal"] + "\n" + "\n".join(f"• {x}" for x in peri))
-        if offer:
+        if offer and not imminent:
             say(msgs["offer"], buttons=msgs["offer_buttons"])
 
         settings = load_settings()
@@ -140,17 +143,21 @@ class ActionCrisisFollowup(Action):
                 channel=tracker.get_latest_input_channel(),
                 country=country,
                 sent=bot_texts_since_user(tracker) + sent_now,
-                handoff_offered=offer,
+                handoff_offered=offer and not imminent,
                 message_text=(tracker.latest_message or {}).get("text")
                 if settings.store_message_text else None,
             )
         except Exception:  # the parent's reply matters more than the record
             logger.exception("could not record escalation for a conversation")
-        return [SlotSet("crisis_type", crisis_type), SlotSet("handoff_offered", offer)]
+        events = [SlotSet("crisis_type", crisis_type)]
+        if imminent:
+            tracker.slots["crisis_type"] = crisis_type
+            return events + await start_handoff(dispatcher, tracker, "crisis", settings)
+        return events + [SlotSet("handoff_offered", offer)]
 
 
 class ActionHandoffAnswer(Action):
-    """Records the parent's answer to the offer of a person (the handoff is issue 4)."""
+    """Records the parent's answer to the offer of a person; yes starts the handoff."""
 
     def name(self) -> str:
         return "action_handoff_answer"
@@ -166,19 +173,8 @@ class ActionHandoffAnswer(Action):
             logger.exception("could not record the handoff answer")
         if answer == "no":
             dispatcher.utter_message(text=msgs["handoff_no"])
-        else:
-            country = helplines.canonical_country(tracker.get_slot("country"))
-            need = "harm_child" if tracker.get_slot("crisis_type") == "crisis_harm_child" \
-                else "self_harm"
-            first = helplines.lines(country, need)[:1]
-            if first:
-                dispatcher.utter_message(text=msgs["handoff_yes"].format(
-                    first_line=first[0].as_text()))
-            else:
-                name, url = helplines.directory_site()
-                dispatcher.utter_message(text=msgs["handoff_yes_unknown"].format(
-                    directory=f"{name} ({url})"))
-        return [SlotSet("handoff_offered", False)]
+            return [SlotSet("handoff_offered", False)]
+        return await start_handoff(dispatcher, tracker, "crisis")
 
 
 class ActionSafetyNo(Action):

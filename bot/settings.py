@@ -18,6 +18,17 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _counsellor_tokens(value: str) -> tuple[tuple[str, str], ...]:
+    """``name:token,name2:token2`` -> ((name, token), ...); tokens shorter than 16 are ignored
+    so that a placeholder like ``alice:changeme`` never opens the counsellor API."""
+    pairs = []
+    for item in value.split(","):
+        name, _, token = item.strip().partition(":")
+        if name and len(token) >= 16:
+            pairs.append((name.strip(), token.strip()))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the assistant reads from its environment."""
@@ -31,6 +42,14 @@ class Settings:
     action_url: str
     cors_origins: tuple[str, ...]
     auth_token: str
+    public_url: str = "http://localhost:5005"
+    helpline_webhook_url: str = ""
+    helpline_webhook_secret: str = ""
+    helpline_webhook_retries: int = 3
+    helpline_webhook_backoff: float = 0.5
+    handoff_claim_timeout: float = 120.0
+    handoff_wait_minutes: int = 10
+    counsellor_tokens: tuple[tuple[str, str], ...] = ()
 
 
 def load_settings() -> Settings:
@@ -48,6 +67,15 @@ def load_settings() -> Settings:
         action_url=os.environ.get("ACTION_ENDPOINT_URL")
         or f"http://127.0.0.1:{action_port}/webhook",
         auth_token=os.environ.get("RASA_AUTH_TOKEN", ""),
+        public_url=(os.environ.get("PUBLIC_URL")
+                    or f"http://localhost:{os.environ.get('RASA_PORT', '5005')}").rstrip("/"),
+        helpline_webhook_url=os.environ.get("HELPLINE_WEBHOOK_URL", "").strip(),
+        helpline_webhook_secret=os.environ.get("HELPLINE_WEBHOOK_SECRET", ""),
+        helpline_webhook_retries=max(1, int(os.environ.get("HELPLINE_WEBHOOK_RETRIES", "3"))),
+        helpline_webhook_backoff=float(os.environ.get("HELPLINE_WEBHOOK_BACKOFF", "0.5")),
+        handoff_claim_timeout=float(os.environ.get("HANDOFF_CLAIM_TIMEOUT", "120")),
+        handoff_wait_minutes=int(os.environ.get("HANDOFF_WAIT_MINUTES", "10")),
+        counsellor_tokens=_counsellor_tokens(os.environ.get("COUNSELLOR_TOKENS", "")),
         cors_origins=tuple(
             o.strip() for o in os.environ.get("CORS_ORIGINS", "http://localhost").split(",")
             if o.strip()

@@ -29,6 +29,8 @@ class Servers:
     token: str
     database_url: str
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    tmp: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def send(self, sender: str, message: str, timeout: float = 60) -> list[dict]:
         resp = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
@@ -50,9 +52,18 @@ class Servers:
             self.stop(name)
 
 
-def start(tmp: Path, extra_env: dict[str, str] | None = None) -> Servers:
-    rasa_port, action_port = free_port(), free_port()
-    token = secrets.token_hex(16)
+def restart(old: Servers) -> Servers:
+    """Stop both servers and start them again on the same database and ports."""
+    old.stop_all()
+    rasa_port = int(old.rasa_url.rsplit(":", 1)[1])
+    action_port = int(old.action_url.rsplit(":", 1)[1])
+    return start(old.tmp, old.extra_env, ports=(rasa_port, action_port), token=old.token)
+
+
+def start(tmp: Path, extra_env: dict[str, str] | None = None,
+          ports: tuple[int, int] | None = None, token: str | None = None) -> Servers:
+    rasa_port, action_port = ports or (free_port(), free_port())
+    token = token or secrets.token_hex(16)
     db_url = f"sqlite:///{tmp / 'e2e.db'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url,
            "ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port),
@@ -66,13 +77,13 @@ def start(tmp: Path, extra_env: dict[str, str] | None = None) -> Servers:
     logs = tmp / "logs"
     logs.mkdir(exist_ok=True)
     servers = Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}",
-                      token, db_url)
+                      token, db_url, tmp=tmp, extra_env=dict(extra_env or {}))
     servers.procs["actions"] = subprocess.Popen(
         launcher.action_server_cmd(settings), cwd=ROOT, env=env,
-        stdout=open(logs / "actions.log", "w"), stderr=subprocess.STDOUT)
+        stdout=open(logs / "actions.log", "a"), stderr=subprocess.STDOUT)
     servers.procs["rasa"] = subprocess.Popen(
         launcher.rasa_server_cmd(settings, endpoints, port=rasa_port), cwd=ROOT, env=env,
-        stdout=open(logs / "rasa.log", "w"), stderr=subprocess.STDOUT)
+        stdout=open(logs / "rasa.log", "a"), stderr=subprocess.STDOUT)
     ok = launcher.wait_for(servers.action_url + "/health", 120) and \
         launcher.wait_for(servers.rasa_url + "/", 240)
     if ok:  # the model loads after the port opens: wait until it answers

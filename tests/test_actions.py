@@ -25,7 +25,7 @@ from actions.crisis import (
 )
 from actions.fallback import ActionAffirm, ActionGentleFallback
 from actions.repair import ActionRepair, script_for
-from bot.db import latest_escalation
+from bot.db import latest_escalation, open_handoff
 
 CONCERNS = ["concern_working_parent", "concern_bonding", "concern_postpartum_mood",
             "concern_too_late", "concern_own_childhood", "concern_tantrums",
@@ -160,7 +160,6 @@ def test_note_age_refits_repair_words():
 @pytest.mark.parametrize("intent, text, need_word", [
     ("crisis_self_harm", "i want to die", "Samaritans"),
     ("crisis_harm_child", "i want to shake him", "NSPCC"),
-    ("crisis_danger", "my husband hits me", "Domestic Abuse"),
 ])
 def test_crisis_followup_localises_records_and_offers(temp_db, intent, text, need_word):
     sender = uuid.uuid4().hex
@@ -175,6 +174,20 @@ def test_crisis_followup_localises_records_and_offers(temp_db, intent, text, nee
     assert row.crisis_type == intent and row.handoff_offered and row.message_text is None
     assert {"event": "slot", "name": "handoff_offered", "value": True} in \
         [{k: e[k] for k in ("event", "name", "value")} for e in events]
+
+
+def test_violence_now_starts_the_handoff_at_once(temp_db):
+    sender = uuid.uuid4().hex
+    net = {"fired": True, "layer": "pattern", "pattern": "domestic_violence"}
+    trk = tracker([user("crisis_danger", "my husband hits me", safety_net=net)],
+                  {"country": "UK"}, sender=sender)
+    messages, events = run(ActionCrisisFollowup(), trk)
+    body = all_text(messages)
+    assert "Domestic Abuse" in body and "counsellor" in body, body
+    assert not any(m.get("buttons") for m in messages), "no offer: the handoff starts"
+    assert any(e["event"] == "pause" for e in events)
+    handoff = open_handoff(temp_db, sender)
+    assert handoff["state"] == "waiting" and handoff["crisis_type"] == "crisis_danger"
 
 
 def test_medical_emergency_followup_has_no_helpline_before_emergency(temp_db):
@@ -210,7 +223,9 @@ def test_handoff_answer_is_recorded(temp_db, intent, answer):
         [user(intent, intent)], {"country": "UK", "crisis_type": "crisis_self_harm"},
         sender=sender))
     assert latest_escalation(temp_db, sender).handoff_answer == answer
-    assert messages and events[-1]["value"] is False
+    assert messages and {"event": "slot", "name": "handoff_offered", "value": False} in \
+        [{k: e.get(k) for k in ("event", "name", "value")} for e in events]
+    assert any(e["event"] == "pause" for e in events) == (answer == "yes")
 
 
 def test_safety_no_answers_the_original_concern():
