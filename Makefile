@@ -7,7 +7,7 @@ SPACY_MODEL := .spacy/en_parenting
 MODEL := models/parenting.tar.gz
 # Directories too, so that removing a data file also retrains.
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' -o -type d 2>/dev/null) \
-	bot/safety_net.py bot/crisis_matcher.py bot/safety/crisis_patterns.yml bot/spacy_pipeline.py
+	bot/safety_net.py bot/crisis_second_opinion.py bot/crisis_matcher.py bot/safety/crisis_patterns.yml bot/spacy_pipeline.py
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

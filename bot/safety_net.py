@@ -48,6 +48,13 @@ class CrisisSafetyNet(GraphComponent):
             # DIET's top intent was a crisis but under the fallback threshold: still a
             # crisis at or above this confidence, else the safety question
             "low_confidence_crisis": 0.25,
+            # a crisis found by DIET alone (no pattern) is doubted when the second opinion
+            # (bot/crisis_second_opinion.py) gives it less than this probability ...
+            "second_opinion_floor": 0.3,
+            # ... then asked about at or above this, and otherwise set aside
+            "second_opinion_question": 0.12,
+            # DIET's usual fallback threshold, for the intent that replaces a doubted crisis
+            "fallback_threshold": 0.35,
             # used only when SpacyNLP did not run before this component
             "model": ".spacy/en_parenting",
         }
@@ -122,6 +129,18 @@ class CrisisSafetyNet(GraphComponent):
         elif suspected and confidence >= self.config["promote_threshold"]:
             candidate, layer = suspected["name"], "ranking"
 
+        second = message.get("crisis_probability")
+        if candidate and idiom is None and second is not None and \
+                second < self.config["second_opinion_floor"]:
+            if second >= self.config["second_opinion_question"]:
+                self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
+                report.update(fired=True, layer="second_opinion_question", suspected=candidate)
+            else:
+                self._set_aside(message, ranking)
+                report.update(fired=True, layer="second_opinion_set_aside", suspected=candidate)
+            message.set("safety_net", report, add_to_output=True)
+            return
+
         if candidate and idiom is not None:
             # DIET read an idiom ("the death of me") as danger: ask, don't assume.
             self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
@@ -144,6 +163,20 @@ class CrisisSafetyNet(GraphComponent):
                 suspected=suspected["name"] if suspected else None,
             )
         message.set("safety_net", report, add_to_output=True)
+
+    def _set_aside(self, message: Message, ranking: list[dict]) -> None:
+        """DIET's best non-crisis intent (or the fallback) replaces a doubted crisis."""
+        rest = sorted((r for r in ranking if r.get("name") not in CRISIS_GROUPS
+                       and r.get("name") not in (FALLBACK, POSSIBLE_CRISIS)),
+                      key=lambda r: -float(r.get("confidence", 0.0)))
+        if not rest or float(rest[0].get("confidence", 0.0)) < self.config["fallback_threshold"]:
+            best = {"name": FALLBACK, "confidence": self.config["fallback_threshold"]}
+        else:
+            best = {"name": rest[0]["name"], "confidence": float(rest[0]["confidence"])}
+        message.set(INTENT, best, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [best] + [r for r in ranking
+                                                  if r.get("name") != best["name"]],
+                    add_to_output=True)
 
     @staticmethod
     def _force(message: Message, name: str, confidence: float, ranking: list[dict]) -> None:

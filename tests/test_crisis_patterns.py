@@ -83,3 +83,41 @@ def test_issue_examples_are_caught(matcher, nlp):
     ]:
         best = matcher.best(nlp(text.lower()))
         assert best is not None and best.group == group, (text, best)
+
+
+def _parsed(nlp, text: str, top: str, confidence: float, second: float | None):
+    from rasa.shared.nlu.training_data.message import Message
+
+    ranking = [{"name": top, "confidence": confidence},
+               {"name": "concern_tantrums", "confidence": 0.6 * (1 - confidence)},
+               {"name": "out_of_scope", "confidence": 0.4 * (1 - confidence)}]
+    data = {"text": text, "intent": ranking[0], "intent_ranking": ranking}
+    if second is not None:
+        data["crisis_probability"] = second
+    return Message(data=data)
+
+
+@pytest.mark.parametrize("second, expected, layer", [
+    (0.9, "crisis_danger", "classifier"),           # both agree: a crisis
+    (None, "crisis_danger", "classifier"),          # no second opinion: DIET stands
+    (0.2, "possible_crisis", "second_opinion_question"),  # doubt: ask, don't assume
+    (0.01, "out_of_scope", "second_opinion_set_aside"),   # clearly ordinary: DIET's next
+])
+def test_second_opinion_questions_a_crisis_found_by_diet_alone(nlp, second, expected, layer):
+    from bot.safety_net import CrisisSafetyNet
+
+    net = CrisisSafetyNet(CrisisSafetyNet.get_default_config())
+    message = _parsed(nlp, "my son wont share his toys", "crisis_danger", 0.4, second)
+    message.data["intent_ranking"][2]["confidence"] = 0.5
+    net.process([message])
+    assert message.get("intent")["name"] == expected
+    assert message.get("safety_net")["layer"] == layer
+
+
+def test_second_opinion_never_removes_a_pattern_crisis(nlp):
+    from bot.safety_net import CrisisSafetyNet
+
+    net = CrisisSafetyNet(CrisisSafetyNet.get_default_config())
+    message = _parsed(nlp, "i want to kill myself", "concern_tantrums", 0.9, 0.0)
+    net.process([message])
+    assert message.get("intent")["name"] == "crisis_self_harm"

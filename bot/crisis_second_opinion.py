@@ -1,0 +1,99 @@
+"""A second opinion on "is this a crisis?", for the safety net to weigh against DIET.
+
+DIET chooses among thirty intents and is often very sure of itself on messages unlike its
+training data ("she only eats beige food" -> crisis at 0.9). This small, separately
+trained yes/no classifier (word and character n-grams, logistic regression, balanced
+classes) has no other intents to choose from, so it stays low on ordinary messages. The
+safety net uses it only to *question* a crisis that DIET alone found; it never removes
+a crisis found by a danger pattern.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+logger = logging.getLogger(__name__)
+CRISIS_INTENTS = {"crisis_self_harm", "crisis_harm_child", "crisis_danger"}
+PROBABILITY = "crisis_probability"
+FILE = "second_opinion.joblib"
+
+
+def build(c: float = 5.0) -> Pipeline:
+    return make_pipeline(
+        make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                   TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                   min_df=2)),
+        LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class CrisisSecondOpinion(GraphComponent):
+    """Adds ``crisis_probability`` to each parse result."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": 5.0}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource, model: Pipeline | None = None) -> None:
+        self.config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> CrisisSecondOpinion:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = [], []
+        for example in training_data.intent_examples:
+            intent = example.get(INTENT)
+            if intent == "possible_crisis":  # ambiguous by definition: no label
+                continue
+            texts.append((example.get(TEXT) or "").lower())
+            labels.append(int(intent in CRISIS_INTENTS))
+        if len(set(labels)) < 2:
+            logger.warning("second opinion: need crisis and non-crisis examples; skipped")
+            return self._resource
+        self._model = build(float(self.config["C"])).fit(texts, labels)
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> CrisisSecondOpinion:
+        model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("second opinion model missing; the safety net runs without it")
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        for message in messages:
+            text = (message.get(TEXT) or "").strip().lower()
+            if text:
+                probability = float(self._model.predict_proba([text])[0][1])
+                message.set(PROBABILITY, round(probability, 4), add_to_output=True)
+        return messages
