@@ -31,6 +31,8 @@ class Settings:
     action_url: str
     cors_origins: tuple[str, ...]
     auth_token: str
+    # Other sites allowed to open the web chat's socket (the assistant's own page always is).
+    webchat_origins: tuple[str, ...] = ()
 
 
 def load_settings() -> Settings:
@@ -51,5 +53,8 @@ def load_settings() -> Settings:
         cors_origins=tuple(
             o.strip() for o in os.environ.get("CORS_ORIGINS", "http://localhost").split(",")
             if o.strip()
+        ),
+        webchat_origins=tuple(
+            o.strip() for o in os.environ.get("WEBCHAT_ORIGINS", "").split(",") if o.strip()
         ),
     )
