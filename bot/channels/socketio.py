@@ -89,28 +89,42 @@ def phone_numbers() -> dict[str, str]:
     return numbers
 
 
-@lru_cache(maxsize=1)
-def _phone_pattern() -> re.Pattern[str]:
-    written = sorted(phone_numbers(), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in written) + r")(?![\w-])")
-
-
 def escape_markdown(text: str) -> str:
     """Text that a Markdown renderer shows exactly as written (no links, no HTML)."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+def _link(label: str, target: str) -> str:
+    return f"[{escape_markdown(label)}]({target})"
+
+
 def to_widget_markdown(text: str) -> str:
-    """Escaped text in which the directory's helpline numbers are ``tel:`` links."""
+    """Escaped text in which web addresses and the directory's helpline numbers are links.
+
+    Links are built here (only https/http and tel:) rather than left to the widget's
+    Markdown autolinker, which would keep the escaping backslashes inside addresses.
+    """
     out, last = [], 0
-    for match in _phone_pattern().finditer(text):
-        written = match.group(1)
+    for match in _link_pattern().finditer(text):
         out.append(escape_markdown(text[last:match.start()]))
-        out.append(f"[{escape_markdown(written)}](tel:{phone_numbers()[written]})")
+        if match.group("url"):
+            out.append(_link(match.group("url"), match.group("url")))
+        else:
+            written = match.group("tel")
+            out.append(_link(written, f"tel:{phone_numbers()[written]}"))
         last = match.end()
     out.append(escape_markdown(text[last:]))
     return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _link_pattern() -> re.Pattern[str]:
+    # An address ends before closing punctuation: "(https://findahelpline.com)." -> the URL.
+    url = r"(?P<url>https?://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*[A-Za-z0-9/#=&_~-])"
+    written = sorted(phone_numbers(), key=len, reverse=True)
+    tel = r"(?<![\w-])(?P<tel>" + "|".join(re.escape(w) for w in written) + r")(?![\w-])"
+    return re.compile(f"{url}|{tel}")
 
 
 def same_origin_or_listed(allowed: tuple[str, ...]) -> Callable[[str, dict], bool]:
