@@ -234,3 +234,53 @@ def test_phone_width_layout(page):
         shot(page, "11-phone-375px")
     finally:
         page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_page_headers_and_only_known_files(servers):
+    base = f"{servers.rasa_url}/webhooks/chat/"
+    page = requests.get(base, timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert requests.get(base + "webchat.js", timeout=10).status_code == 200
+    for name in ("credentials.yml", "..%2F..%2Fcredentials.yml", "package.json"):
+        assert requests.get(base + name, timeout=10).status_code == 404, name
+
+
+def test_socket_refuses_other_websites(servers):
+    url = f"{servers.rasa_url}/socket.io/?EIO=4&transport=polling"
+    assert requests.get(url, headers={"Origin": "https://evil.example"}, timeout=10) \
+        .status_code == 400
+    assert requests.get(url, headers={"Origin": servers.rasa_url}, timeout=10).status_code == 200
+
+
+def test_a_socket_cannot_write_into_another_conversation(servers):
+    import socketio
+
+    def session(wanted: str | None) -> tuple[socketio.Client, str]:
+        client, confirmed = socketio.Client(), []
+        client.on("session_confirm", confirmed.append)
+        client.connect(servers.rasa_url, transports=["polling"],
+                       headers={"Origin": servers.rasa_url}, socketio_path="/socket.io")
+        client.emit("session_request", {"session_id": wanted})
+        deadline = time.time() + 10
+        while not confirmed and time.time() < deadline:
+            time.sleep(0.1)
+        return client, confirmed[0]
+
+    parent, parent_id = session(None)
+    other, other_id = session("1")  # not a long random id: a new one is issued
+    try:
+        assert len(parent_id) == 32 and len(other_id) == 32 and other_id != "1"
+        got: list[dict] = []
+        other.on("bot_uttered", got.append)
+        other.emit("user_uttered", {"message": "hello", "session_id": parent_id})
+        deadline = time.time() + 30
+        while not got and time.time() < deadline:
+            time.sleep(0.2)
+        assert got, "the other socket got no answer in its own conversation"
+        events = requests.get(f"{servers.rasa_url}/conversations/{parent_id}/tracker",
+                              params={"token": servers.token}, timeout=10).json()["events"]
+        assert not [e for e in events if e.get("event") == "user"]
+    finally:
+        parent.disconnect()
+        other.disconnect()
