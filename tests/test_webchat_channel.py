@@ -67,3 +67,15 @@ def test_origins_same_site_or_listed_only():
     assert check("https://parents.example", environ)
     assert not check("https://evil.example", environ)
     assert not same_origin_or_listed(())("https://parents.example", environ)
+
+
+def test_lines_stay_lines():
+    text = "In an emergency call 999.\n• Samaritans: call 116 123\n• Shout: text SHOUT to 85258"
+    assert split_bubbles(text) == [text]
+    rendered = to_widget_markdown(text)
+    assert rendered.count("  \n") == 2 and "[116 123](tel:116123)" in rendered
+    long = "\n".join(f"• Line number {i} with a helpline name and a way to reach it"
+                     for i in range(8))
+    bubbles = split_bubbles(long)
+    assert len(bubbles) > 1 and all(len(b) <= 240 for b in bubbles)
+    assert "\n".join(bubbles) == long

@@ -38,6 +38,8 @@ from bot.settings import load_settings
 logger = logging.getLogger(__name__)
 
 BUBBLE_CHARS = 240
+# Where a long paragraph may be cut: a line break, or a space after a sentence end.
+PIECE_BREAK = re.compile(r"(\n|(?<=[.!?])[ \t]+(?=[A-Z0-9\"'(\u201c\u2022]))")
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 # Markdown punctuation the widget's parser (remark, GFM mode) accepts a backslash before.
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!~|])")
@@ -55,21 +57,22 @@ def current_server() -> AsyncServer | None:
 
 
 def split_bubbles(text: str, limit: int = BUBBLE_CHARS) -> list[str]:
-    """Paragraphs, and long paragraphs cut at sentence ends, as short chat bubbles."""
+    """Paragraphs, and long paragraphs cut at line or sentence ends, as short chat bubbles.
+
+    Line breaks inside a bubble are kept (lists of helplines are one line each).
+    """
     bubbles: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        paragraph = paragraph.strip()
-        if not paragraph:
-            continue
-        current = ""
-        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", paragraph):
-            if current and len(current) + 1 + len(sentence) > limit:
-                bubbles.append(current)
-                current = sentence
+        pieces = PIECE_BREAK.split(paragraph.strip())
+        current = pieces[0]
+        for sep, piece in zip(pieces[1::2], pieces[2::2]):
+            if current.strip() and len(current) + len(sep) + len(piece) > limit:
+                bubbles.append(current.strip())
+                current = piece
             else:
-                current = f"{current} {sentence}" if current else sentence
-        if current:
-            bubbles.append(current)
+                current = current + sep + piece
+        if current.strip():
+            bubbles.append(current.strip())
     return bubbles
 
 
@@ -105,6 +108,8 @@ def to_widget_markdown(text: str) -> str:
     Links are built here (only https/http and tel:) rather than left to the widget's
     Markdown autolinker, which would keep the escaping backslashes inside addresses.
     """
+    if "\n" in text:  # a Markdown hard break keeps each line on its own line
+        return "  \n".join(to_widget_markdown(line) for line in text.split("\n"))
     out, last = [], 0
     for match in _link_pattern().finditer(text):
         out.append(escape_markdown(text[last:match.start()]))
