@@ -259,8 +259,8 @@ def test_a_socket_cannot_write_into_another_conversation(servers):
     def session(wanted: str | None) -> tuple[socketio.Client, str]:
         client, confirmed = socketio.Client(), []
         client.on("session_confirm", confirmed.append)
-        client.connect(servers.rasa_url, transports=["polling"],
-                       headers={"Origin": servers.rasa_url}, socketio_path="/socket.io")
+        # websocket-client sends the server's own address as Origin, like the page does
+        client.connect(servers.rasa_url, transports=["websocket"], socketio_path="/socket.io")
         client.emit("session_request", {"session_id": wanted})
         deadline = time.time() + 10
         while not confirmed and time.time() < deadline:
