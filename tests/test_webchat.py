@@ -215,6 +215,26 @@ def test_connection_drop_shows_notice_and_reconnects(page, proxy):
     shot(page, "10-reconnected")
 
 
+CONTRAST_JS = """
+const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+const lum = c => { const v = c.map(x => x / 255).map(
+  x => x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4));
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+return Array.from(document.querySelectorAll(arguments[0])).map(el => {
+  const st = getComputedStyle(el), a = lum(rgb(st.color)), b = lum(rgb(st.backgroundColor));
+  return [el.className, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+"""
+
+
+def test_text_contrast_is_readable(page):
+    """WCAG AA (4.5:1) for bubbles, quick replies and the page header, as rendered."""
+    selectors = "#rw-messages .rw-response, #rw-messages .rw-client, .rw-reply, .page-header"
+    ratios = page.execute_script(CONTRAST_JS, selectors)
+    assert len(ratios) >= 3
+    low = [(name, round(ratio, 1)) for name, ratio in ratios if ratio < 4.5]
+    assert not low, low
+
+
 def test_phone_width_layout(page):
     page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 375, "height": 740, "deviceScaleFactor": 2, "mobile": True})
