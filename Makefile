@@ -46,7 +46,7 @@ $(WEBCHAT): package.json package-lock.json
 $(CHROMIUM) $(CHROMEDRIVER):
 	@echo "Installing Chromium and chromedriver (Debian packages) for the browser tests ..."
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
-	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq chromium chromium-driver
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
 $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py $(VENV)/.installed
 	$(PY) -m bot.spacy_pipeline $(SPACY_MODEL)
