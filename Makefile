@@ -18,7 +18,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && echo python3.10 || \
 	(ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null | head -n1))
 
-install: $(VENV)/.installed
+# The web chat widget (npm, from package-lock.json) and, for the browser tests, Debian's
+# Chromium + chromedriver (installed when missing; needs root or sudo).
+WEBCHAT := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+
+install: $(VENV)/.installed $(WEBCHAT) $(CHROMIUM)
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -29,8 +35,18 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel 'setuptools<70' 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import rasa, rasa_sdk, spacy, spacy_lookups_data, sqlalchemy, dotenv, pytest"
+	$(PY) -c "import rasa, rasa_sdk, spacy, spacy_lookups_data, sqlalchemy, dotenv, pytest, selenium"
 	@touch $@
+
+$(WEBCHAT): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "ERROR: npm was not found (Node.js 18+ is needed for the web chat widget)."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CHROMIUM) $(CHROMEDRIVER):
+	@echo "Installing Chromium and chromedriver (Debian packages) for the browser tests ..."
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
 $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py $(VENV)/.installed
 	$(PY) -m bot.spacy_pipeline $(SPACY_MODEL)
@@ -44,7 +60,7 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL)/meta.json $(VENV)/.installed
 		--fixed-model-name parenting --quiet; \
 	echo "training took $$(( $$(date +%s) - start )) s"
 
-run: $(MODEL)
+run: $(MODEL) $(WEBCHAT)
 	$(PY) -m bot run
 
 shell: $(MODEL)
@@ -65,9 +81,9 @@ eval: $(MODEL)
 benchmark: $(MODEL)
 	$(PY) -m bot benchmark
 
-test: $(MODEL)
+test: $(MODEL) $(WEBCHAT) $(CHROMIUM) $(CHROMEDRIVER)
 	$(VENV)/bin/ruff check bot actions tests
 	$(PY) -m pytest -q
 
 clean:
-	rm -rf models .spacy results var .pytest_cache
+	rm -rf models .spacy results var .pytest_cache node_modules

@@ -99,6 +99,7 @@ def run() -> int:
         if wait_for(base + "/"):
             print(
                 "\nThe assistant is running.\n"
+                f"  Chat in a browser: {base}/webhooks/chat/\n"
                 f"  Chat (REST):  curl -s -X POST {base}/webhooks/rest/webhook "
                 "-H 'Content-Type: application/json' "
                 "-d '{\"sender\": \"<a long random id>\", \"message\": \"hi\"}'\n"

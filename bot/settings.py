@@ -50,6 +50,8 @@ class Settings:
     handoff_claim_timeout: float = 120.0
     handoff_wait_minutes: int = 10
     counsellor_tokens: tuple[tuple[str, str], ...] = ()
+    # Other sites allowed to open the web chat's socket (the assistant's own page always is).
+    webchat_origins: tuple[str, ...] = ()
 
 
 def load_settings() -> Settings:
@@ -79,5 +81,8 @@ def load_settings() -> Settings:
         cors_origins=tuple(
             o.strip() for o in os.environ.get("CORS_ORIGINS", "http://localhost").split(",")
             if o.strip()
+        ),
+        webchat_origins=tuple(
+            o.strip() for o in os.environ.get("WEBCHAT_ORIGINS", "").split(",") if o.strip()
         ),
     )

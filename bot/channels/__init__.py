@@ -1,0 +1,1 @@
+"""Custom Rasa input channels (the web chat's socket.io channel)."""
