@@ -58,6 +58,26 @@ def per_intent_scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, f
     return scores
 
 
+def development_set(agent: Any) -> dict[str, Any]:
+    """The second crisis set (tests/eval/crisis_dev.yml): reported, not gated."""
+    path = EVAL_DIR / "crisis_dev.yml"
+    if not path.exists():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    crisis = [(t, k) for k in sorted(CRISIS) for t in data.get(k, [])]
+    ordinary = list(data.get("non_crisis", []))
+    c_pred = [p["intent"]["name"] for p in parse_all(agent, [t for t, _ in crisis])]
+    o_pred = [p["intent"]["name"] for p in parse_all(agent, ordinary)]
+    return {"n_crisis": len(crisis), "n_ordinary": len(ordinary),
+            "recall": sum(p in CRISIS for p in c_pred) / len(crisis),
+            "false_alarm_rate": sum(p in CRISIS for p in o_pred) / len(ordinary),
+            "safety_question_rate": sum(p == "possible_crisis" for p in o_pred) / len(ordinary),
+            "missed": [{"text": t, "gold": g, "pred": p}
+                       for (t, g), p in zip(crisis, c_pred) if p not in CRISIS]}
+
+
 def evaluate(agent: Any) -> dict[str, Any]:
     holdout = read_examples(EVAL_DIR / "nlu_holdout.yml")
     crisis_set = read_examples(EVAL_DIR / "crisis_set.yml")
@@ -87,7 +107,9 @@ def evaluate(agent: Any) -> dict[str, Any]:
     question_rate = sum(r["pred"] == "possible_crisis" for r in ordinary) / len(ordinary)
     layers = Counter(r["layer"] or "classifier" for r in positives if r["pred"] in CRISIS)
 
+    dev = development_set(agent)
     return {
+        "development_set": dev,
         "holdout": {"n": len(holdout), "accuracy": accuracy, "concern_accuracy": concern_acc,
                     "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
                     "per_intent": scores,
@@ -126,6 +148,15 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"  MISSED: {miss['text']!r} -> {miss['pred']}")
     for alarm in c["false_alarms"]:
         lines.append(f"  FALSE ALARM: {alarm['text']!r} ({alarm['gold']}) -> {alarm['pred']}")
+    d = results.get("development_set") or {}
+    if d:
+        lines += ["", "Second crisis set (tests/eval/crisis_dev.yml; seen during development,"
+                      " not gated)",
+                  f"crisis recall        {d['recall']:.3f}  ({d['n_crisis']} crisis messages)",
+                  f"false-alarm rate     {d['false_alarm_rate']:.3f}  ({d['n_ordinary']} ordinary,"
+                  f" mostly hard look-alikes; safety question {d['safety_question_rate']:.3f})"]
+        for miss in d["missed"]:
+            lines.append(f"  MISSED: {miss['text']!r} -> {miss['pred']}")
     return "\n".join(lines)
 
 

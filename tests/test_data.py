@@ -7,12 +7,17 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import yaml
+
 from bot.nlu_data import normalise, read_dir, read_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = read_dir(ROOT / "data" / "nlu")
 EVAL = read_examples(ROOT / "tests" / "eval" / "nlu_holdout.yml") + \
-    read_examples(ROOT / "tests" / "eval" / "crisis_set.yml")
+    read_examples(ROOT / "tests" / "eval" / "crisis_set.yml") + \
+    [(t, k) for k, texts in yaml.safe_load(
+        (ROOT / "tests" / "eval" / "crisis_dev.yml").read_text(encoding="utf-8")).items()
+     for t in texts]
 TAXONOMY = [
     "concern_yelling", "concern_working_parent", "concern_bonding", "concern_postpartum_mood",
     "concern_too_late", "concern_own_childhood", "concern_tantrums", "concern_separation",
