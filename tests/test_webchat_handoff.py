@@ -84,6 +84,8 @@ def test_counsellor_takes_over_and_hands_back(servers, browser):
     wait(browser, lambda d: "I'm Sam from the helpline" in conversation(d),
          message="the counsellor's message did not reach the web chat")
     send(browser, "thank you, i'm scared")
+    status = browser.find_element(By.ID, "chat-status").text
+    assert "counsellor will answer" in status and "assistant is writing" not in status, status
     shot(browser, "22-handoff-parent-with-counsellor")
 
     browser.switch_to.window(console)

@@ -28,7 +28,23 @@
     }
   }
 
+  // While a helpline counsellor has the conversation the assistant stays quiet, so the
+  // parent is told who will answer instead of "the assistant is writing".
+  function withCounsellor() {
+    var replies = document.querySelectorAll("#rw-messages .rw-response");
+    for (var i = replies.length - 1; i >= 0; i--) {
+      var text = replies[i].textContent || "";
+      if (/handed the chat back/.test(text)) return false;
+      if (/asked (a counsellor|a person)/.test(text)) return true;
+    }
+    return false;
+  }
+
   function startWaiting() {
+    if (withCounsellor()) {
+      showStatus("A counsellor will answer here. They can see everything you write.", "info");
+      return;
+    }
     state.waiting = true;
     clearTimeout(slowTimer);
     slowTimer = setTimeout(function () {
