@@ -19,8 +19,18 @@ from selenium.webdriver.common.by import By
 
 from tests.conftest import MODEL
 from tests.servers import start
-from tests.test_webchat import (CHROMEDRIVER, CHROMIUM, FLAGS, SHOTS, bot_count,
-                                conversation, send, settled, shot, wait)
+from tests.test_webchat import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    FLAGS,
+    SHOTS,
+    bot_count,
+    conversation,
+    send,
+    settled,
+    shot,
+    wait,
+)
 
 TOKEN = secrets.token_hex(16)
 
