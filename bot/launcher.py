@@ -100,6 +100,7 @@ def run() -> int:
             print(
                 "\nThe assistant is running.\n"
                 f"  Chat in a browser: {base}/webhooks/chat/\n"
+                f"  Counsellor console: {base}/webhooks/counsellor/ (COUNSELLOR_TOKENS in .env)\n"
                 f"  Chat (REST):  curl -s -X POST {base}/webhooks/rest/webhook "
                 "-H 'Content-Type: application/json' "
                 "-d '{\"sender\": \"<a long random id>\", \"message\": \"hi\"}'\n"
