@@ -53,6 +53,9 @@ class CrisisSafetyNet(GraphComponent):
             "second_opinion_floor": 0.3,
             # ... then asked about at or above this, and otherwise set aside
             "second_opinion_question": 0.12,
+            # a possible risk (crisis ranked lower, or distress words) becomes that crisis
+            # when the second opinion is at least this sure
+            "second_opinion_promote": 0.75,
             # DIET's usual fallback threshold, for the intent that replaces a doubted crisis
             "fallback_threshold": 0.35,
             # used only when SpacyNLP did not run before this component
@@ -152,6 +155,13 @@ class CrisisSafetyNet(GraphComponent):
                 self._force(message, candidate, conf, ranking)
             report.update(fired=layer != "classifier", layer=layer,
                           suspected=candidate if layer == "ranking" else None)
+        elif (suspected and (confidence >= self.config["question_threshold"] or match)
+              and second is not None and second >= self.config["second_opinion_promote"]):
+            # DIET saw a crisis lower down and the second opinion is sure: a crisis.
+            self._force(message, suspected["name"], confidence, ranking)
+            report.update(fired=True, layer="second_opinion_promote",
+                          pattern=match.pattern_id if match is not None else None,
+                          suspected=suspected["name"])
         elif (suspected and confidence >= self.config["question_threshold"]) or (
             match is not None
         ):

@@ -121,3 +121,20 @@ def test_second_opinion_never_removes_a_pattern_crisis(nlp):
     message = _parsed(nlp, "i want to kill myself", "concern_tantrums", 0.9, 0.0)
     net.process([message])
     assert message.get("intent")["name"] == "crisis_self_harm"
+
+
+@pytest.mark.parametrize("second, expected", [(0.9, "crisis_harm_child"),
+                                              (0.5, "possible_crisis")])
+def test_a_lower_ranked_crisis_is_promoted_only_when_the_second_opinion_is_sure(
+        nlp, second, expected):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.safety_net import CrisisSafetyNet
+
+    ranking = [{"name": "nlu_fallback", "confidence": 0.35},
+               {"name": "concern_tantrums", "confidence": 0.3},
+               {"name": "crisis_harm_child", "confidence": 0.25}]
+    message = Message(data={"text": "im so angry im scared for them", "intent": ranking[0],
+                            "intent_ranking": ranking, "crisis_probability": second})
+    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
+    assert message.get("intent")["name"] == expected
