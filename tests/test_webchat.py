@@ -55,8 +55,8 @@ def proxy(servers):
     tcp.close()
 
 
-@pytest.fixture(scope="module")
-def page(proxy):
+def chromium() -> webdriver.Chrome:
+    """Debian's headless Chromium through its own chromedriver (nothing downloaded)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:  # a failure, not a skip: `make test` must run the browser tests
         pytest.fail(f"{', '.join(missing)} missing: run `make install` "
@@ -68,6 +68,12 @@ def page(proxy):
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def page(proxy):
+    driver = chromium()
     driver.get(f"http://127.0.0.1:{proxy.port}/webhooks/chat/")
     yield driver
     driver.quit()

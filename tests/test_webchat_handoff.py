@@ -12,19 +12,13 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from tests.conftest import MODEL
 from tests.servers import start
 from tests.test_webchat import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    FLAGS,
-    SHOTS,
     bot_count,
+    chromium,
     conversation,
     send,
     settled,
@@ -46,16 +40,7 @@ def servers(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run `make install`")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver = chromium()
     yield driver
     driver.quit()
 
