@@ -151,8 +151,8 @@ class ActionCrisisFollowup(Action):
             logger.exception("could not record escalation for a conversation")
         events = [SlotSet("crisis_type", crisis_type)]
         if imminent:
-            tracker.slots["crisis_type"] = crisis_type
-            return events + await start_handoff(dispatcher, tracker, "crisis", settings)
+            return events + await start_handoff(dispatcher, tracker, "crisis", settings,
+                                                crisis_type=crisis_type)
         return events + [SlotSet("handoff_offered", offer)]
 
 

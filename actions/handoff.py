@@ -49,13 +49,20 @@ def summary(crisis_type: str | None, reason: str, detected_by: str | None) -> st
 
 
 async def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker,
-                        reason: str = "crisis", settings: Settings | None = None) -> list:
-    """Open the handoff, notify the helpline, then pause, or say plainly that it failed."""
+                        reason: str = "crisis", settings: Settings | None = None,
+                        crisis_type: str | None = None) -> list:
+    """Open the handoff, notify the helpline, then pause, or say plainly that it failed.
+
+    ``crisis_type`` defaults to the slot; the crisis follow-up passes the one it is setting.
+    """
     settings = settings or load_settings()
     msgs = content.load("handoff")
     country = helplines.canonical_country(tracker.get_slot("country")) or \
         helplines.canonical_country(settings.default_country)
-    crisis_type = tracker.get_slot("crisis_type") if reason == "crisis" else None
+    if reason == "crisis":
+        crisis_type = crisis_type or tracker.get_slot("crisis_type")
+    else:
+        crisis_type = None
     emergency = emergency_text(country)
     try:
         existing = db.open_handoff(settings.database_url, tracker.sender_id)
@@ -65,7 +72,8 @@ async def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker,
         handoff = db.create_handoff(
             settings.database_url, conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel(), crisis_type=crisis_type,
-            reason=reason, country=country)
+            reason=reason, country=country,
+            notify_state="pending" if settings.helpline_webhook_url else "not_configured")
     except Exception:
         logger.exception("could not record a handoff")
         handoff = None
@@ -73,7 +81,6 @@ async def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker,
     delivered, error, attempts = False, "database", 0
     if handoff is not None and not settings.helpline_webhook_url:
         delivered, error = True, None  # console only: counsellors watch the console
-        db.update_handoff(settings.database_url, handoff["id"], notify_state="not_configured")
     elif handoff is not None:
         detected_by = None
         esc = db.latest_escalation(settings.database_url, tracker.sender_id)

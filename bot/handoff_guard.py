@@ -39,6 +39,8 @@ class HandoffGuard:
 
     def __init__(self, agent: Any) -> None:
         self.agent = agent
+        # Read once: this runs for every parent message (load_settings reads .env).
+        self.settings = load_settings()
         self.original: Callable[[UserMessage], Awaitable[Any]] = agent.handle_message
 
     @classmethod
@@ -50,7 +52,7 @@ class HandoffGuard:
         return guard
 
     async def handle_message(self, message: UserMessage) -> Any:
-        settings = load_settings()
+        settings = self.settings
         try:
             handoff = db.open_handoff(settings.database_url, message.sender_id)
         except Exception:  # the database being down must not silence the assistant
