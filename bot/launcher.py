@@ -17,6 +17,7 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.credentials import write_credentials
 from bot.settings import ROOT, Settings, load_settings
 
 VENV_BIN = Path(sys.executable).parent
@@ -62,9 +63,13 @@ def action_server_cmd(settings: Settings) -> list[str]:
             "--port", str(settings.action_port)]
 
 
-def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None) -> list[str]:
+def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None,
+                    credentials: Path | None = None) -> list[str]:
+    """``credentials``: the channels file (default: written next to the endpoints file from
+    credentials.yml, with only the channels whose variables are set)."""
+    credentials = credentials or write_credentials(endpoints.parent / "credentials.yml")
     cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-           "--credentials", str(ROOT / "credentials.yml"), "--port",
+           "--credentials", str(credentials), "--port",
            str(port or settings.rasa_port), "--cors", *settings.cors_origins]
     if settings.auth_token:
         cmd += ["--enable-api", "--auth-token", settings.auth_token]

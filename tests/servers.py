@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from bot import launcher
+from bot.credentials import write_credentials
 from bot.settings import ROOT, load_settings
 
 
@@ -82,7 +83,9 @@ def start(tmp: Path, extra_env: dict[str, str] | None = None,
         launcher.action_server_cmd(settings), cwd=ROOT, env=env,
         stdout=open(logs / "actions.log", "a"), stderr=subprocess.STDOUT)
     servers.procs["rasa"] = subprocess.Popen(
-        launcher.rasa_server_cmd(settings, endpoints, port=rasa_port), cwd=ROOT, env=env,
+        launcher.rasa_server_cmd(settings, endpoints, port=rasa_port,
+                                 credentials=write_credentials(tmp / "credentials.yml", env)),
+        cwd=ROOT, env=env,
         stdout=open(logs / "rasa.log", "a"), stderr=subprocess.STDOUT)
     ok = launcher.wait_for(servers.action_url + "/health", 120) and \
         launcher.wait_for(servers.rasa_url + "/", 240)
