@@ -69,11 +69,16 @@ def render() -> dict[str, Any]:
         variations.append({"text": texts["unknown"].format(emergency_list=emergency_list(),
                                                            directory=directory)})
         responses[f"utter_{intent}"] = variations
-    responses["utter_safety_check"] = [{
-        "text": messages["safety_check"],
-        "buttons": [{"title": "Yes", "payload": "/affirm"},
-                    {"title": "No", "payload": "/deny"}],
-    }]
+    buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    check = messages["safety_check"]
+    responses["utter_safety_check"] = [
+        {"condition": [{"type": "slot", "name": "country", "value": country}],
+         "text": check["known"].format(emergency=helplines.emergency_number(country),
+                                       lines=static_lines(country, "crisis_self_harm")),
+         "buttons": [dict(b) for b in buttons]}
+        for country in helplines.countries()
+    ] + [{"text": check["unknown"].format(emergency_list=emergency_list()),
+          "buttons": buttons}]
     return {"version": "3.1", "responses": responses}
 
 

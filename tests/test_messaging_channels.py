@@ -308,3 +308,21 @@ def test_telegram_bad_input(srv, standin):
                                      "height": 1, "is_animated": False}
     answer = telegram(srv, standin, chat, sticker)
     assert answer and "in words" in answer[0]["text"]
+
+
+def test_counsellor_reply_reaches_the_parent_on_telegram(srv, standin):
+    chat = new_chat()
+    started = " ".join(m["text"] for m in telegram(
+        srv, standin, chat, update(chat, "I need to speak to a human being")))
+    assert "counsellor" in started.lower() or "person" in started.lower(), started
+    headers = {"Authorization": f"Bearer {COUNSELLOR}"}
+    base = f"{srv.rasa_url}/webhooks/counsellor/api"
+    handoffs = requests.get(f"{base}/handoffs", headers=headers, timeout=30).json()["handoffs"]
+    [mine] = [h for h in handoffs if h["conversation_id"] == str(chat)]
+    assert mine["channel"] == "telegram"
+    requests.post(f"{base}/handoffs/{mine['id']}/claim", headers=headers, timeout=30)
+    before = len(standin.messages("telegram", str(chat)))
+    assert requests.post(f"{base}/handoffs/{mine['id']}/messages", headers=headers,
+                         json={"text": "Hello, this is Alex."}, timeout=30).status_code == 200
+    got = standin.wait_for("telegram", str(chat), before + 1, timeout=30)
+    assert got[-1]["text"] == "Hello, this is Alex."

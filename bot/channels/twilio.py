@@ -81,6 +81,7 @@ class ParentTwilioOutput(TwilioOutput):
                  twilio_number: str | None, config: MessagingConfig) -> None:
         super().__init__(account_sid, auth_token, twilio_number)
         self.config = config
+        self.http_client.timeout = 15  # seconds; twilio-python waits forever by default
         if config.twilio_api_url:  # a local stand-in (tests) or a regional proxy
             self.api.base_url = config.twilio_api_url.rstrip("/")
 
