@@ -1,20 +1,27 @@
-"""NLU and crisis evaluation on held-out sets the project keeps out of training.
+"""`make eval`: NLU, crisis and conversation evaluation on sets kept out of training.
 
-Prints per-intent precision/recall/F1 on tests/eval/nlu_holdout.yml and crisis recall /
-false-alarm rate on tests/eval/crisis_set.yml (plus the holdout's ordinary messages),
-and writes results/eval.json. Parsing runs through the trained model with the whole
-pipeline, safety net included.
+Prints per-intent precision/recall/F1 on tests/eval/nlu_holdout.yml, crisis recall /
+false-alarm rate on tests/eval/crisis_set.yml (plus the holdout's ordinary messages) and
+the conversation tests' pass rate (tests/test_stories.yml), and writes results/eval.json,
+results/intent_scores.{json,csv} and results/confusion_matrix.png. Parsing runs through
+the trained model with the whole pipeline, safety net included. With --cross-validation
+(`make eval CV=1`) Rasa's cross-validation on the training data is added (slow: one
+training per fold). Exits 1 if crisis recall on the project crisis set is below 100%.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot import conversation_eval, eval_report
 from bot.nlu_data import read_examples
 from bot.settings import ROOT
 
@@ -110,7 +117,8 @@ def evaluate(agent: Any) -> dict[str, Any]:
     dev = development_set(agent)
     return {
         "development_set": dev,
-        "holdout": {"n": len(holdout), "accuracy": accuracy, "concern_accuracy": concern_acc,
+        "holdout": {"n": len(holdout), "gold": h_gold, "pred": h_pred,
+                    "accuracy": accuracy, "concern_accuracy": concern_acc,
                     "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
                     "per_intent": scores,
                     "errors": [{"text": t, "gold": g, "pred": p}
@@ -160,11 +168,65 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(model: Path = ROOT / "models" / "parenting.tar.gz") -> dict[str, Any]:
+def cross_validation(folds: int, out: Path) -> dict[str, Any]:
+    """Rasa's NLU cross-validation on the training data (data/): one training per fold."""
+    rasa = Path(sys.executable).parent / "rasa"
     start = time.time()
-    results = evaluate(load_agent(model))
+    proc = subprocess.run(
+        [str(rasa), "test", "nlu", "--nlu", "data", "--config", "config.yml",
+         "--cross-validation", "--folds", str(folds), "--out", str(out), "--no-plot"],
+        cwd=ROOT, capture_output=True, text=True)
+    (out / "rasa-test-nlu.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    report_path = out / "intent_report.json"
+    if proc.returncode != 0 or not report_path.exists():
+        return {"folds": folds, "accuracy": None,
+                "error": f"rasa test nlu exited {proc.returncode}; see {out}/rasa-test-nlu.log"}
+    report_data = json.loads(report_path.read_text(encoding="utf-8"))
+    return {"folds": folds, "accuracy": report_data.get("accuracy"),
+            "macro_f1": report_data["macro avg"]["f1-score"],
+            "weighted_f1": report_data["weighted avg"]["f1-score"],
+            "seconds": time.time() - start, "report": str(report_path.relative_to(ROOT))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot eval")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "parenting.tar.gz")
+    parser.add_argument("--cross-validation", type=int, metavar="FOLDS", default=0,
+                        help="also run Rasa's NLU cross-validation with this many folds "
+                             "(about 3-4 minutes of training per fold on 2 cores)")
+    parser.add_argument("--no-conversations", action="store_true",
+                        help="skip the conversation tests (rasa test core)")
+    args = parser.parse_args(argv)
+    start = time.time()
     RESULTS.mkdir(exist_ok=True)
+    print("[1/3] held-out NLU and crisis sets through the trained model ...", flush=True)
+    results = evaluate(load_agent(args.model))
+    if not args.no_conversations:
+        print("[2/3] conversation tests (rasa test core on tests/test_stories.yml) ...",
+              flush=True)
+        results["conversations"] = conversation_eval.run(args.model, RESULTS / "core")
+    if args.cross_validation:
+        print(f"[3/3] NLU cross-validation, {args.cross_validation} folds (slow) ...",
+              flush=True)
+        results["cross_validation"] = cross_validation(args.cross_validation, RESULTS / "cv")
+    h = results["holdout"]
+    labels, counts = eval_report.confusion(h["gold"], h["pred"])
+    results["holdout"]["confusion"] = {"labels": labels, "counts": counts}
+    eval_report.write_scores(h["per_intent"], RESULTS)
+    eval_report.plot_confusion(labels, counts, RESULTS / "confusion_matrix.png",
+                               f"Held-out NLU set ({h['n']} messages): true vs predicted intent")
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report(results))
-    print(f"(evaluated in {time.time() - start:.0f} s; details in results/eval.json)")
-    return results
+    print("")
+    print("\n".join(eval_report.summary(results)))
+    print(f"(evaluated in {time.time() - start:.0f} s; results/eval.json, "
+          "results/intent_scores.csv, results/confusion_matrix.png)")
+    conv = results.get("conversations") or {}
+    for name in conv.get("failed_names", []):
+        print(f"  FAILED CONVERSATION: {name}")
+    if results["crisis"]["recall"] < 1.0:
+        print(f"\nFAIL: crisis recall {results['crisis']['recall']:.3f} is below 1.000 on "
+              "tests/eval/crisis_set.yml; every crisis message must be recognised.",
+              file=sys.stderr)
+        return 1
+    return 0
