@@ -62,8 +62,10 @@ def action_server_cmd(settings: Settings) -> list[str]:
             "--port", str(settings.action_port)]
 
 
-def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None) -> list[str]:
-    cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None,
+                    model: Path | None = None) -> list[str]:
+    cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(model or MODEL),
+           "--endpoints", str(endpoints),
            "--credentials", str(ROOT / "credentials.yml"), "--port",
            str(port or settings.rasa_port), "--cors", *settings.cors_origins]
     if settings.auth_token:
