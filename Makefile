@@ -81,8 +81,9 @@ eval: $(MODEL)
 	$(PY) -m bot eval $(if $(filter-out 0,$(CV)),--cross-validation $(if $(filter 1,$(CV)),3,$(CV)))
 
 # Side by side with a stock `rasa init` assistant; trains both from scratch (6-10 min on 2 cores).
+# make bench PROFILE=1 also writes py-spy flame graphs of every phase to results/.
 bench: $(SPACY_MODEL)/meta.json
-	$(PY) -m bot bench
+	$(PY) -m bot bench $(if $(filter-out 0,$(PROFILE)),--profile)
 
 benchmark: bench
 

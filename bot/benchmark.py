@@ -16,6 +16,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -72,11 +73,16 @@ def wait_process(proc: subprocess.Popen, label: str, every: float = 15.0) -> flo
     """Wait for a process, printing the elapsed time now and then; returns seconds."""
     start = time.time()
     next_note = start + every
-    while proc.poll() is None:
-        time.sleep(0.5)
-        if time.time() >= next_note:
-            say(f"    ... {label}: {time.time() - start:.0f} s")
-            next_note += every
+    try:
+        while proc.poll() is None:
+            time.sleep(0.5)
+            if time.time() >= next_note:
+                say(f"    ... {label}: {time.time() - start:.0f} s")
+                next_note += every
+    finally:  # interrupted: do not leave a training behind
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     if proc.returncode != 0:
         raise RuntimeError(f"{label} failed (exit {proc.returncode})")
     return time.time() - start
@@ -137,6 +143,13 @@ class Assistant:
             return False
 
     def wait_ready(self, started: float, timeout: float = 300.0) -> None:
+        try:
+            self._wait_ready(started, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, started: float, timeout: float) -> None:
         while time.time() - started < timeout:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
@@ -205,6 +218,7 @@ def start_ours(model: Path, tmp: Path, logs: Path, token: str,
         cwd=ROOT, env=env, stdout=open(logs / "ours-rasa.log", "w"), stderr=subprocess.STDOUT)
     assistant.wait_ready(started)
     if not launcher.wait_for(f"http://127.0.0.1:{action_port}/health", 60):
+        assistant.stop()
         raise RuntimeError("our action server did not answer /health")
     assistant.startup_s = time.time() - started
     return assistant
@@ -224,7 +238,37 @@ def progress_printer(label: str):
     return show
 
 
-def measure(assistants: list[Assistant], texts: list[str]) -> dict[str, dict[str, Any]]:
+class Profiler:
+    """py-spy flame graphs (results/profile-<assistant>-<process>.svg) of one load phase.
+
+    Sampling costs the measured servers some time, so `--profile` numbers are for finding
+    where time goes, not for the table."""
+
+    def __init__(self, assistant: Assistant, phase: str) -> None:
+        self.spies: list[subprocess.Popen] = []
+        spy = shutil.which("py-spy", path=str(VENV_BIN)) or shutil.which("py-spy")
+        if not spy:
+            say("    (py-spy not found: pip install -r requirements.txt)")
+            return
+        for name, proc in assistant.procs.items():
+            out = RESULTS / f"profile-{assistant.name}-{name}-{phase}.svg"
+            self.spies.append(subprocess.Popen(
+                [spy, "record", "--pid", str(proc.pid), "--rate", "100", "-o", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1)  # attached before the first request
+
+    def stop(self) -> None:
+        for spy in self.spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in self.spies:
+            try:
+                spy.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+
+
+def measure(assistants: list[Assistant], texts: list[str],
+            profile: bool = False) -> dict[str, dict[str, Any]]:
     """Warm up, then each phase on both assistants, alternating which goes first."""
     results: dict[str, dict[str, Any]] = {a.name: {} for a in assistants}
     for a in assistants:
@@ -235,11 +279,17 @@ def measure(assistants: list[Assistant], texts: list[str]) -> dict[str, dict[str
         order = assistants if n % 2 == 0 else list(reversed(assistants))
         for a in order:
             label = f"{a.name:5} {phase}"
-            if concurrency is None:
-                lat, wall = bench_load.parse_load(a.url, a.token, texts, progress_printer(label))
-            else:
-                lat, wall = bench_load.webhook_load(a.url, texts, concurrency,
-                                                    progress_printer(label))
+            profiler = Profiler(a, phase) if profile else None
+            try:
+                if concurrency is None:
+                    lat, wall = bench_load.parse_load(a.url, a.token, texts,
+                                                      progress_printer(label))
+                else:
+                    lat, wall = bench_load.webhook_load(a.url, texts, concurrency,
+                                                        progress_printer(label))
+            finally:
+                if profiler:
+                    profiler.stop()
             s = bench_stats.latency_summary(lat, wall)
             results[a.name][phase] = s
             say(f"  {label}: p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, "
@@ -304,7 +354,8 @@ def chart(ours: dict[str, Any], stock: dict[str, Any], path: Path, when: str) ->
     plt.close(fig)
 
 
-def run(train: bool = True, database_url: str | None = None, limit: int | None = None) -> int:
+def run(train: bool = True, database_url: str | None = None, limit: int | None = None,
+        profile: bool = False) -> int:
     RESULTS.mkdir(exist_ok=True)
     logs = RESULTS / "bench-logs"
     logs.mkdir(exist_ok=True)
@@ -312,6 +363,8 @@ def run(train: bool = True, database_url: str | None = None, limit: int | None =
     info = machine()
     say(f"make bench: {info['nproc']} cores ({info['cpu']}), load {info['load_average'][0]:.2f};"
         f" {len(texts)} parent messages per phase; logs in {logs.relative_to(ROOT)}/")
+    # Ctrl-C and kill both clean up: servers stopped, temporary folder removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="parenting-bench-"))
     token = secrets.token_hex(16)
     assistants: list[Assistant] = []
@@ -336,7 +389,7 @@ def run(train: bool = True, database_url: str | None = None, limit: int | None =
         assistants.insert(0, ours)
         say(f"  ours ready in {ours.startup_s:.1f} s")
         say("[5/5] measuring (phases alternate between the two)")
-        raw = measure(assistants, texts)
+        raw = measure(assistants, texts, profile)
         memory = {a.name: a.rss() for a in assistants}
     finally:
         for a in assistants:
@@ -368,5 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="tracker store for ours (default: a fresh "
                         "SQLite file), e.g. postgresql://postgres@127.0.0.1/bench_db")
     parser.add_argument("--messages", type=int, help="use only the first N messages")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy flame graphs of every phase in results/ (slows the "
+                             "servers: use for finding where time goes, not for the table)")
     args = parser.parse_args(argv)
-    return run(train=not args.no_train, database_url=args.database_url, limit=args.messages)
+    return run(train=not args.no_train, database_url=args.database_url, limit=args.messages,
+               profile=args.profile)
