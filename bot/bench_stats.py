@@ -40,6 +40,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def split_even(items: list, parts: int) -> list[list]:
+    """`items` in at most `parts` consecutive slices whose sizes differ by at most one."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
 def latency_summary(latencies_ms: list[float], wall_s: float) -> dict[str, float]:
     """p50/p95/max latency and throughput of one load run."""
     return {"n": len(latencies_ms), "p50_ms": percentile(latencies_ms, 50),

@@ -224,20 +224,6 @@ def start_ours(model: Path, tmp: Path, logs: Path, token: str,
     return assistant
 
 
-def progress_printer(label: str):
-    """A progress callback printing every 25% of a load run."""
-    marks = {25, 50, 75, 100}
-
-    def show(done: int, total: int) -> None:
-        pct = done * 100 // total
-        hit = [m for m in marks if pct >= m]
-        if hit:
-            for m in hit:
-                marks.discard(m)
-            say(f"    {label}: {done}/{total}")
-    return show
-
-
 class Profiler:
     """py-spy flame graphs (results/profile-<assistant>-<process>.svg) of one load phase.
 
@@ -267,32 +253,39 @@ class Profiler:
                 spy.kill()
 
 
-def measure(assistants: list[Assistant], texts: list[str],
-            profile: bool = False) -> dict[str, dict[str, Any]]:
-    """Warm up, then each phase on both assistants, alternating which goes first."""
+def measure(assistants: list[Assistant], texts: list[str], profile: bool = False,
+            rounds: int = 4) -> dict[str, dict[str, Any]]:
+    """Warm up, then each phase in `rounds` slices that alternate between the assistants
+    (A B, B A, ...), so that other work on the machine weighs on both alike."""
     results: dict[str, dict[str, Any]] = {a.name: {} for a in assistants}
     for a in assistants:
         bench_load.parse_load(a.url, a.token, texts[:5])
         bench_load.webhook_load(a.url, texts[:5], 1)
     phases = [("parse", None), ("webhook_c1", 1), ("webhook_c16", 16)]
-    for n, (phase, concurrency) in enumerate(phases):
-        order = assistants if n % 2 == 0 else list(reversed(assistants))
-        for a in order:
-            label = f"{a.name:5} {phase}"
-            profiler = Profiler(a, phase) if profile else None
-            try:
-                if concurrency is None:
-                    lat, wall = bench_load.parse_load(a.url, a.token, texts,
-                                                      progress_printer(label))
-                else:
-                    lat, wall = bench_load.webhook_load(a.url, texts, concurrency,
-                                                        progress_printer(label))
-            finally:
-                if profiler:
-                    profiler.stop()
-            s = bench_stats.latency_summary(lat, wall)
+    for phase, concurrency in phases:
+        slices = bench_stats.split_even(texts, rounds)
+        latencies: dict[str, list[float]] = {a.name: [] for a in assistants}
+        walls = {a.name: 0.0 for a in assistants}
+        profilers = {a.name: Profiler(a, phase) for a in assistants} if profile else {}
+        try:
+            for r, part in enumerate(slices):
+                order = assistants if r % 2 == 0 else list(reversed(assistants))
+                for a in order:
+                    if concurrency is None:
+                        lat, wall = bench_load.parse_load(a.url, a.token, part)
+                    else:
+                        lat, wall = bench_load.webhook_load(a.url, part, concurrency)
+                    latencies[a.name] += lat
+                    walls[a.name] += wall
+                say(f"    {phase}: round {r + 1}/{len(slices)} done")
+        finally:
+            for profiler in profilers.values():
+                profiler.stop()
+        for a in assistants:
+            s = bench_stats.latency_summary(latencies[a.name], walls[a.name])
+            s["latencies_ms"] = [round(x, 2) for x in latencies[a.name]]
             results[a.name][phase] = s
-            say(f"  {label}: p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, "
+            say(f"  {a.name:5} {phase}: p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, "
                 f"{s['throughput_msg_s']:.1f} msg/s")
     return results
 
@@ -355,14 +348,16 @@ def chart(ours: dict[str, Any], stock: dict[str, Any], path: Path, when: str) ->
 
 
 def run(train: bool = True, database_url: str | None = None, limit: int | None = None,
-        profile: bool = False) -> int:
+        profile: bool = False, repeat: int = 2) -> int:
     RESULTS.mkdir(exist_ok=True)
     logs = RESULTS / "bench-logs"
     logs.mkdir(exist_ok=True)
     texts = bench_messages()[:limit] if limit else bench_messages()
+    texts = texts * repeat
     info = machine()
     say(f"make bench: {info['nproc']} cores ({info['cpu']}), load {info['load_average'][0]:.2f};"
-        f" {len(texts)} parent messages per phase; logs in {logs.relative_to(ROOT)}/")
+        f" {len(texts)} parent messages per phase (the held-out ones {repeat}x);"
+        f" logs in {logs.relative_to(ROOT)}/")
     # Ctrl-C and kill both clean up: servers stopped, temporary folder removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="parenting-bench-"))
@@ -421,9 +416,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="tracker store for ours (default: a fresh "
                         "SQLite file), e.g. postgresql://postgres@127.0.0.1/bench_db")
     parser.add_argument("--messages", type=int, help="use only the first N messages")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="send each message this many times per phase (default 2)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy flame graphs of every phase in results/ (slows the "
                              "servers: use for finding where time goes, not for the table)")
     args = parser.parse_args(argv)
     return run(train=not args.no_train, database_url=args.database_url, limit=args.messages,
-               profile=args.profile)
+               profile=args.profile, repeat=max(1, args.repeat))

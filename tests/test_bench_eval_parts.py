@@ -121,3 +121,11 @@ def test_action_server_does_not_load_spacy_or_tensorflow():
                          env={**os.environ, "PYTHONPATH": str(conversation_eval.ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_split_even_keeps_order_and_balances_slices():
+    items = list(range(10))
+    parts = bench_stats.split_even(items, 4)
+    assert [len(p) for p in parts] == [3, 3, 2, 2]
+    assert [x for p in parts for x in p] == items
+    assert bench_stats.split_even([1, 2], 4) == [[1], [2]]
