@@ -76,4 +76,9 @@ def summary(results: dict[str, Any]) -> list[str]:
     if cv.get("accuracy") is not None:
         lines.append(f"  cross-validation ({cv['folds']} folds, training data): accuracy"
                      f" {cv['accuracy']:.3f}, macro F1 {cv['macro_f1']:.3f}")
+        if cv.get("crisis_recall") is not None:
+            lines.append(f"    crisis recall {cv['crisis_recall']:.3f} ({cv['n_crisis']} crisis"
+                         f" examples), false alarms {cv['crisis_false_alarm_rate']:.3f}")
+    elif cv:
+        lines.append(f"  cross-validation: failed ({cv.get('error')})")
     return lines

@@ -171,21 +171,47 @@ def report(results: dict[str, Any]) -> str:
 def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     """Rasa's NLU cross-validation on the training data (data/): one training per fold."""
     rasa = Path(sys.executable).parent / "rasa"
+    out.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    proc = subprocess.run(
-        [str(rasa), "test", "nlu", "--nlu", "data", "--config", "config.yml",
-         "--cross-validation", "--folds", str(folds), "--out", str(out), "--no-plot"],
-        cwd=ROOT, capture_output=True, text=True)
-    (out / "rasa-test-nlu.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    with open(out / "rasa-test-nlu.log", "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [str(rasa), "test", "nlu", "--nlu", "data", "--config", "config.yml",
+             "--domain", "domain", "--cross-validation", "--folds", str(folds),
+             "--out", str(out), "--no-plot"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        next_note = start + 30
+        while proc.poll() is None:  # progress: a line every 30 s
+            time.sleep(1)
+            if time.time() >= next_note:
+                next_note += 30
+                print(f"    ... cross-validation {time.time() - start:.0f} s "
+                      f"(log: {out}/rasa-test-nlu.log)", flush=True)
     report_path = out / "intent_report.json"
     if proc.returncode != 0 or not report_path.exists():
         return {"folds": folds, "accuracy": None,
                 "error": f"rasa test nlu exited {proc.returncode}; see {out}/rasa-test-nlu.log"}
     report_data = json.loads(report_path.read_text(encoding="utf-8"))
+    errors_path = out / "intent_errors.json"
+    errors = json.loads(errors_path.read_text(encoding="utf-8")) if errors_path.exists() else []
     return {"folds": folds, "accuracy": report_data.get("accuracy"),
             "macro_f1": report_data["macro avg"]["f1-score"],
             "weighted_f1": report_data["weighted avg"]["f1-score"],
+            **cv_crisis_rates(report_data, errors),
             "seconds": time.time() - start, "report": str(report_path.relative_to(ROOT))}
+
+
+def cv_crisis_rates(report_data: dict[str, Any], errors: list[dict]) -> dict[str, Any]:
+    """Crisis recall (any crisis intent counts) and false alarms from Rasa's CV report
+    (supports per intent) and its error list (gold and predicted intent per error)."""
+    n_crisis = sum(int(report_data.get(i, {}).get("support", 0)) for i in CRISIS)
+    n_all = int(report_data.get("macro avg", {}).get("support", 0))
+    missed = sum(e["intent"] in CRISIS and e["intent_prediction"]["name"] not in CRISIS
+                 for e in errors)
+    alarms = sum(e["intent"] not in CRISIS and e["intent_prediction"]["name"] in CRISIS
+                 for e in errors)
+    return {"n_crisis": n_crisis,
+            "crisis_recall": 1 - missed / n_crisis if n_crisis else None,
+            "crisis_false_alarm_rate": alarms / (n_all - n_crisis) if n_all > n_crisis else None}
 
 
 def main(argv: list[str] | None = None) -> int:

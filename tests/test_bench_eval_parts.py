@@ -129,3 +129,20 @@ def test_split_even_keeps_order_and_balances_slices():
     assert [len(p) for p in parts] == [3, 3, 2, 2]
     assert [x for p in parts for x in p] == items
     assert bench_stats.split_even([1, 2], 4) == [[1], [2]]
+
+
+def test_cross_validation_crisis_rates_count_any_crisis_intent():
+    from bot.evaluate import cv_crisis_rates
+
+    report = {"crisis_self_harm": {"support": 6}, "crisis_danger": {"support": 4},
+              "greet": {"support": 90}, "macro avg": {"support": 100}}
+    errors = [  # a crisis read as another crisis type is still caught
+        {"intent": "crisis_self_harm", "intent_prediction": {"name": "crisis_danger"}},
+        {"intent": "crisis_danger", "intent_prediction": {"name": "possible_crisis"}},
+        {"intent": "greet", "intent_prediction": {"name": "crisis_danger"}},
+        {"intent": "greet", "intent_prediction": {"name": "thank"}},
+    ]
+    rates = cv_crisis_rates(report, errors)
+    assert rates["n_crisis"] == 10
+    assert rates["crisis_recall"] == pytest.approx(0.9)
+    assert rates["crisis_false_alarm_rate"] == pytest.approx(1 / 90)
