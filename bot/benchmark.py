@@ -406,6 +406,9 @@ def run(train: bool = True, database_url: str | None = None, limit: int | None =
     missed = [r["label"] for r in rows if r["met"] is False]
     say("targets: " + ("all met" if not missed else "MISSED: " + ", ".join(missed)))
     say("written: results/bench.json, results/bench.png")
+    if profile:
+        say("flame graphs: results/profile-<assistant>-<process>-<phase>.svg (py-spy sampled"
+            " the servers during this run, so its numbers are slower than a plain run's)")
     return 0
 
 

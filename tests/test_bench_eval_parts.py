@@ -146,3 +146,13 @@ def test_cross_validation_crisis_rates_count_any_crisis_intent():
     assert rates["n_crisis"] == 10
     assert rates["crisis_recall"] == pytest.approx(0.9)
     assert rates["crisis_false_alarm_rate"] == pytest.approx(1 / 90)
+
+
+def test_eval_fails_loudly_when_a_crisis_is_missed(capsys):
+    from bot.evaluate import crisis_gate
+
+    missed = {"text": "x", "gold": "crisis_self_harm", "pred": "greet"}
+    assert crisis_gate({"crisis": {"recall": 119 / 120, "missed": [missed]}}) == 1
+    assert "FAIL: crisis recall 0.992" in capsys.readouterr().err
+    assert crisis_gate({"crisis": {"recall": 1.0, "missed": []}}) == 0
+    assert capsys.readouterr().err == ""
