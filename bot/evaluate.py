@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "parenting.tar.gz")
     parser.add_argument("--cross-validation", type=int, metavar="FOLDS", default=0,
                         help="also run Rasa's NLU cross-validation with this many folds "
-                             "(about 3-4 minutes of training per fold on 2 cores)")
+                             "(about 2 minutes of training per fold on 2 cores)")
     parser.add_argument("--no-conversations", action="store_true",
                         help="skip the conversation tests (rasa test core)")
     args = parser.parse_args(argv)
