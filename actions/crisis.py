@@ -16,7 +16,7 @@ from actions.concerns import answer_concern
 from actions.handoff import start_handoff
 from actions.replies import text
 from bot import helplines
-from bot.crisis_matcher import load_pattern_file
+from bot.crisis_pattern_file import load_pattern_file
 from bot.db import record_escalation, set_handoff_answer
 from bot.settings import load_settings
 

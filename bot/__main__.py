@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|shell|actions|eval|benchmark|crisis-responses``."""
+"""Command line: ``python -m bot run|shell|actions|eval|bench|crisis-responses``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in {"bench", "benchmark"}:  # own options: python -m bot bench -h
+        from bot import benchmark
+
+        return benchmark.main(argv[1:])
+    if argv and argv[0] == "eval":
+        from bot import evaluate
+
+        return evaluate.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the action server and the Rasa server")
     sub.add_parser("shell", help="chat in the terminal")
     sub.add_parser("actions", help="start only the action server")
-    sub.add_parser("eval", help="held-out NLU and crisis evaluation")
-    sub.add_parser("benchmark", help="parse latency and end-to-end reply latency")
+    sub.add_parser("eval", help="held-out NLU, crisis and conversation evaluation")
+    sub.add_parser("bench", help="latency, throughput, memory and training time vs stock Rasa")
     crisis = sub.add_parser("crisis-responses",
                             help="write domain/crisis.yml from the helpline directory")
     crisis.add_argument("--check", action="store_true",
@@ -25,15 +34,6 @@ def main(argv: list[str] | None = None) -> int:
 
         return {"run": launcher.run, "shell": launcher.shell,
                 "actions": launcher.actions_only}[args.command]()
-    if args.command == "eval":
-        from bot import evaluate
-
-        evaluate.main()
-        return 0
-    if args.command == "benchmark":
-        from bot import benchmark
-
-        return benchmark.main()
     from bot import crisis_responses
 
     return crisis_responses.main(check=args.check)

@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import db
+from bot import action_response_check, db
 from bot.handoff_delivery import send_to_parent, transcript
 from bot.handoff_guard import HandoffGuard
 from bot.settings import ROOT, load_settings
@@ -83,6 +83,7 @@ class CounsellorChannel(InputChannel):
         @bp.listener("after_server_start")
         async def install_guard(app: Any, _loop: Any) -> None:
             HandoffGuard.install(app.ctx.agent)
+            action_response_check.install()
 
         def authorised(handler: Callable) -> Callable:
             async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:

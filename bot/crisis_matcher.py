@@ -8,16 +8,15 @@ by the tests that check every pattern's examples and idioms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-PATTERNS_PATH = Path(__file__).resolve().parent / "safety" / "crisis_patterns.yml"
+from bot.crisis_pattern_file import PATTERNS_PATH, load_pattern_file
+
 CRISIS_GROUPS = ("crisis_danger", "crisis_harm_child", "crisis_self_harm")
 POSSIBLE = "possible_risk"
 GROUPS = CRISIS_GROUPS + (POSSIBLE,)
@@ -38,23 +37,6 @@ class CrisisMatch:
     @property
     def is_crisis(self) -> bool:
         return self.group in CRISIS_GROUPS
-
-
-class _WordLoader(yaml.SafeLoader):
-    """A YAML loader that keeps on/off/yes/no as words (YAML 1.1 makes them booleans)."""
-
-
-_WordLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-@lru_cache(maxsize=4)
-def load_pattern_file(path: str = str(PATTERNS_PATH)) -> dict[str, Any]:
-    """The parsed pattern file (cached: it is read once per process)."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_WordLoader)  # noqa: S506 - safe subclass
 
 
 def _expand(value: Any, sets: dict[str, list[str]]) -> Any:

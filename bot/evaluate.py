@@ -1,20 +1,27 @@
-"""NLU and crisis evaluation on held-out sets the project keeps out of training.
+"""`make eval`: NLU, crisis and conversation evaluation on sets kept out of training.
 
-Prints per-intent precision/recall/F1 on tests/eval/nlu_holdout.yml and crisis recall /
-false-alarm rate on tests/eval/crisis_set.yml (plus the holdout's ordinary messages),
-and writes results/eval.json. Parsing runs through the trained model with the whole
-pipeline, safety net included.
+Prints per-intent precision/recall/F1 on tests/eval/nlu_holdout.yml, crisis recall /
+false-alarm rate on tests/eval/crisis_set.yml (plus the holdout's ordinary messages) and
+the conversation tests' pass rate (tests/test_stories.yml), and writes results/eval.json,
+results/intent_scores.{json,csv} and results/confusion_matrix.png. Parsing runs through
+the trained model with the whole pipeline, safety net included. With --cross-validation
+(`make eval CV=1`) Rasa's cross-validation on the training data is added (slow: one
+training per fold). Exits 1 if crisis recall on the project crisis set is below 100%.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot import conversation_eval, eval_report
 from bot.nlu_data import read_examples
 from bot.settings import ROOT
 
@@ -110,7 +117,8 @@ def evaluate(agent: Any) -> dict[str, Any]:
     dev = development_set(agent)
     return {
         "development_set": dev,
-        "holdout": {"n": len(holdout), "accuracy": accuracy, "concern_accuracy": concern_acc,
+        "holdout": {"n": len(holdout), "gold": h_gold, "pred": h_pred,
+                    "accuracy": accuracy, "concern_accuracy": concern_acc,
                     "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
                     "per_intent": scores,
                     "errors": [{"text": t, "gold": g, "pred": p}
@@ -160,11 +168,97 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(model: Path = ROOT / "models" / "parenting.tar.gz") -> dict[str, Any]:
+def cross_validation(folds: int, out: Path) -> dict[str, Any]:
+    """Rasa's NLU cross-validation on the training data (data/): one training per fold."""
+    rasa = Path(sys.executable).parent / "rasa"
+    out.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    results = evaluate(load_agent(model))
+    with open(out / "rasa-test-nlu.log", "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [str(rasa), "test", "nlu", "--nlu", "data", "--config", "config.yml",
+             "--domain", "domain", "--cross-validation", "--folds", str(folds),
+             "--out", str(out), "--no-plot"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        next_note = start + 30
+        while proc.poll() is None:  # progress: a line every 30 s
+            time.sleep(1)
+            if time.time() >= next_note:
+                next_note += 30
+                print(f"    ... cross-validation {time.time() - start:.0f} s "
+                      f"(log: {out}/rasa-test-nlu.log)", flush=True)
+    report_path = out / "intent_report.json"
+    if proc.returncode != 0 or not report_path.exists():
+        return {"folds": folds, "accuracy": None,
+                "error": f"rasa test nlu exited {proc.returncode}; see {out}/rasa-test-nlu.log"}
+    report_data = json.loads(report_path.read_text(encoding="utf-8"))
+    errors_path = out / "intent_errors.json"
+    errors = json.loads(errors_path.read_text(encoding="utf-8")) if errors_path.exists() else []
+    return {"folds": folds, "accuracy": report_data.get("accuracy"),
+            "macro_f1": report_data["macro avg"]["f1-score"],
+            "weighted_f1": report_data["weighted avg"]["f1-score"],
+            **cv_crisis_rates(report_data, errors),
+            "seconds": time.time() - start, "report": str(report_path.relative_to(ROOT))}
+
+
+def cv_crisis_rates(report_data: dict[str, Any], errors: list[dict]) -> dict[str, Any]:
+    """Crisis recall (any crisis intent counts) and false alarms from Rasa's CV report
+    (supports per intent) and its error list (gold and predicted intent per error)."""
+    n_crisis = sum(int(report_data.get(i, {}).get("support", 0)) for i in CRISIS)
+    n_all = int(report_data.get("macro avg", {}).get("support", 0))
+    missed = sum(e["intent"] in CRISIS and e["intent_prediction"]["name"] not in CRISIS
+                 for e in errors)
+    alarms = sum(e["intent"] not in CRISIS and e["intent_prediction"]["name"] in CRISIS
+                 for e in errors)
+    return {"n_crisis": n_crisis,
+            "crisis_recall": 1 - missed / n_crisis if n_crisis else None,
+            "crisis_false_alarm_rate": alarms / (n_all - n_crisis) if n_all > n_crisis else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot eval")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "parenting.tar.gz")
+    parser.add_argument("--cross-validation", type=int, metavar="FOLDS", default=0,
+                        help="also run Rasa's NLU cross-validation with this many folds "
+                             "(about 2 minutes of training per fold on 2 cores)")
+    parser.add_argument("--no-conversations", action="store_true",
+                        help="skip the conversation tests (rasa test core)")
+    args = parser.parse_args(argv)
+    start = time.time()
     RESULTS.mkdir(exist_ok=True)
+    print("[1/3] held-out NLU and crisis sets through the trained model ...", flush=True)
+    results = evaluate(load_agent(args.model))
+    if not args.no_conversations:
+        print("[2/3] conversation tests (rasa test core on tests/test_stories.yml) ...",
+              flush=True)
+        results["conversations"] = conversation_eval.run(args.model, RESULTS / "core")
+    if args.cross_validation:
+        print(f"[3/3] NLU cross-validation, {args.cross_validation} folds (slow) ...",
+              flush=True)
+        results["cross_validation"] = cross_validation(args.cross_validation, RESULTS / "cv")
+    h = results["holdout"]
+    labels, counts = eval_report.confusion(h["gold"], h["pred"])
+    results["holdout"]["confusion"] = {"labels": labels, "counts": counts}
+    eval_report.write_scores(h["per_intent"], RESULTS)
+    eval_report.plot_confusion(labels, counts, RESULTS / "confusion_matrix.png",
+                               f"Held-out NLU set ({h['n']} messages): true vs predicted intent")
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report(results))
-    print(f"(evaluated in {time.time() - start:.0f} s; details in results/eval.json)")
-    return results
+    print("")
+    print("\n".join(eval_report.summary(results)))
+    print(f"(evaluated in {time.time() - start:.0f} s; results/eval.json, "
+          "results/intent_scores.csv, results/confusion_matrix.png)")
+    conv = results.get("conversations") or {}
+    for name in conv.get("failed_names", []):
+        print(f"  FAILED CONVERSATION: {name}")
+    return crisis_gate(results)
+
+
+def crisis_gate(results: dict[str, Any]) -> int:
+    """Exit status of `make eval`: 1, loudly, when any crisis message was missed."""
+    recall = results["crisis"]["recall"]
+    if recall < 1.0:
+        print(f"\nFAIL: crisis recall {recall:.3f} is below 1.000 on tests/eval/crisis_set.yml"
+              f" ({len(results['crisis']['missed'])} missed, listed above); every crisis"
+              " message must be recognised.", file=sys.stderr)
+        return 1
+    return 0

@@ -64,11 +64,12 @@ def action_server_cmd(settings: Settings) -> list[str]:
 
 
 def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None,
-                    credentials: Path | None = None) -> list[str]:
+                    credentials: Path | None = None, model: Path | None = None) -> list[str]:
     """``credentials``: the channels file (default: written next to the endpoints file from
     credentials.yml, with only the channels whose variables are set)."""
     credentials = credentials or write_credentials(endpoints.parent / "credentials.yml")
-    cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+    cmd = [str(VENV_BIN / "rasa"), "run", "--model", str(model or MODEL),
+           "--endpoints", str(endpoints),
            "--credentials", str(credentials), "--port",
            str(port or settings.rasa_port), "--cors", *settings.cors_origins]
     if settings.auth_token:
