@@ -161,7 +161,8 @@ class Cluster:
 def start_cluster(tmp: Path, size: int, database_url: str, *,
                   rasa_database_url: str | None = None, redis_url: str = "",
                   redis_key_prefix: str = "", event_broker_url: str = "",
-                  event_broker_queue: str = "rasa_events") -> Cluster:
+                  event_broker_queue: str = "rasa_events",
+                  extra_env: dict[str, str] | None = None) -> Cluster:
     """``size`` Rasa processes + action servers on one database, started in parallel.
 
     ``rasa_database_url`` lets the processes reach the database another way (a proxy
@@ -193,7 +194,8 @@ def start_cluster(tmp: Path, size: int, database_url: str, *,
                "LOG_MESSAGE_TEXT": "false",
                # a few connections per process: several processes share PostgreSQL
                "SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "5"),
-               "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "10")}
+               "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "10"),
+               **(extra_env or {})}
         node = Node(settings, env, launcher.write_endpoints(settings, folder / "endpoints.yml"),
                     folder)
         node.start_actions()

@@ -17,6 +17,7 @@ import os
 import secrets
 import threading
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from actions.content import load as load_content
 from bot import cluster as scale
+from bot import db
 from bot.load import Conversation, Turn, converse, drive, reply_texts, summary, verify
 from bot.store_outage import outage_text
 from tests.conftest import MODEL
@@ -31,6 +33,7 @@ from tests.tcp_proxy import TcpProxy
 
 ORDINARY = "I shouted at my 5 year old tonight and now I feel awful"
 CRISIS = "I want to kill myself"
+COUNSELLOR = secrets.token_hex(16)
 AMQP_URL = os.environ.get("SCALE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 
 
@@ -41,12 +44,37 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+async def _rabbit(action: str, queue: str = "", sender: str = "",
+                  want: int = 0) -> Any:
+    """RabbitMQ through aio-pika (what Rasa's broker uses): ``ping``, ``user_texts`` of
+    one conversation published to ``queue``, or ``delete`` the queue."""
+    import aio_pika
+
+    connection = await aio_pika.connect(AMQP_URL, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        if action == "ping":
+            return True
+        if action == "delete":
+            await channel.queue_delete(queue)
+            return None
+        found = await channel.get_queue(queue)
+        texts: list[str] = []
+        deadline = time.time() + 20
+        while time.time() < deadline and len(texts) < want:
+            message = await found.get(no_ack=True, fail=False)
+            if message is None:
+                await asyncio.sleep(0.5)
+                continue
+            event = json.loads(message.body)
+            if event.get("sender_id") == sender and event.get("event") == "user":
+                texts.append(event["text"])
+        return texts
+
+
 def _rabbit_ok() -> bool:
     try:
-        import pika
-
-        pika.BlockingConnection(pika.URLParameters(AMQP_URL)).close()
-        return True
+        return asyncio.run(_rabbit("ping"))
     except Exception:  # noqa: BLE001 - any failure means "absent"
         return False
 
@@ -57,18 +85,19 @@ def env(tmp_path_factory):
     missing = scale.services_missing()
     if missing:
         _unavailable(missing)
-    if not _rabbit_ok():
+    broker = AMQP_URL if _rabbit_ok() else ""
+    if not broker:
         if os.environ.get("CI"):
             pytest.fail("RabbitMQ not reachable: in CI the scale tests must run")
         print("\nRabbitMQ absent: the event broker is left out")
-    broker = AMQP_URL if _rabbit_ok() else ""
     queue = f"scale_test_{secrets.token_hex(4)}"
     with scale.private_database("parenting_scaletest") as db_url:
         proxy = TcpProxy(make_url(db_url).port or 5432)
         through_proxy = str(make_url(db_url).set(host="127.0.0.1", port=proxy.port))
         group = scale.start_cluster(tmp_path_factory.mktemp("scale"), 2, db_url,
                                     rasa_database_url=through_proxy,
-                                    event_broker_url=broker, event_broker_queue=queue)
+                                    event_broker_url=broker, event_broker_queue=queue,
+                                    extra_env={"COUNSELLOR_TOKENS": f"sam:{COUNSELLOR}"})
         try:
             yield {"cluster": group, "proxy": proxy, "db": db_url,
                    "queue": queue if broker else ""}
@@ -77,11 +106,7 @@ def env(tmp_path_factory):
             proxy.close()
             scale.forget_redis_keys(group.nodes[0].settings)
             if broker:
-                import pika
-
-                conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-                conn.channel().queue_delete(queue=queue)
-                conn.close()
+                asyncio.run(_rabbit("delete", queue))
 
 
 def say(node: scale.Node, conv: Conversation, message: str, index: int = 0) -> list[str]:
@@ -112,21 +137,38 @@ def test_two_processes_serve_one_conversation_whole_and_in_order(env):
     for number, message in enumerate(messages):
         assert say(nodes[number % 2], conv, message, number % 2), message
     assert_whole(env["db"], conv)
-    if env["queue"]:  # the optional event broker got the conversation's events
-        import pika
+    if env["queue"]:  # the optional event broker published the conversation's events
+        assert asyncio.run(_rabbit("user_texts", env["queue"], conv.sender,
+                                   len(messages))) == messages
 
-        channel = pika.BlockingConnection(pika.URLParameters(AMQP_URL)).channel()
-        seen = []
-        deadline = time.time() + 20
-        while time.time() < deadline and len(seen) < len(messages):
-            method, _, body = channel.basic_get(env["queue"], auto_ack=True)
-            if method is None:
-                time.sleep(0.5)
-                continue
-            event = json.loads(body)
-            if event.get("sender_id") == conv.sender and event.get("event") == "user":
-                seen.append(event["text"])
-        assert seen == messages
+
+def test_counsellor_on_one_process_reaches_a_web_chat_on_the_other(env):
+    import socketio
+
+    parent_node, counsellor_node = env["cluster"].nodes
+    client, confirmed, got = socketio.Client(), [], []
+    client.on("session_confirm", confirmed.append)
+    client.on("bot_uttered", got.append)
+    client.connect(parent_node.rasa_url, transports=["websocket"], socketio_path="/socket.io")
+    try:
+        client.emit("session_request", {"session_id": None})
+        deadline = time.time() + 10
+        while not confirmed and time.time() < deadline:
+            time.sleep(0.1)
+        handoff = db.create_handoff(env["db"], conversation_id=confirmed[0],
+                                    channel="socketio", crisis_type="crisis_self_harm")
+        api = f"{counsellor_node.rasa_url}/webhooks/counsellor/api/handoffs/{handoff['id']}"
+        auth = {"Authorization": f"Bearer {COUNSELLOR}"}
+        assert requests.post(api + "/claim", headers=auth, timeout=30).status_code == 200
+        sent = requests.post(api + "/messages", headers=auth, timeout=30,
+                             json={"text": "I'm Sam from the helpline. I'm here with you."})
+        assert sent.json() == {"delivered": "pushed"}
+        deadline = time.time() + 15
+        while not got and time.time() < deadline:
+            time.sleep(0.2)
+        assert any("Sam from the helpline" in (m.get("text") or "") for m in got), got
+    finally:
+        client.disconnect()
 
 
 def test_small_load_over_two_processes_loses_nothing(env):
