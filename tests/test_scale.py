@@ -12,6 +12,7 @@ In CI (env CI set) missing services fail the tests; elsewhere they are skipped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import secrets
@@ -21,12 +22,14 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from actions.content import load as load_content
 from bot import cluster as scale
-from bot import db
+from bot import db, launcher
 from bot.load import Conversation, Turn, converse, drive, reply_texts, summary, verify
+from bot.settings import load_settings
 from bot.store_outage import outage_text
 from tests.conftest import MODEL
 from tests.tcp_proxy import TcpProxy
@@ -107,6 +110,26 @@ def env(tmp_path_factory):
             scale.forget_redis_keys(group.nodes[0].settings)
             if broker:
                 asyncio.run(_rabbit("delete", queue))
+
+
+def test_prepare_database_creates_a_missing_database_and_every_table():
+    missing = scale.services_missing()
+    if missing:
+        _unavailable(missing)
+    admin = create_engine(scale.admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"parenting_prep_{secrets.token_hex(4)}"
+    url = str(make_url(scale.admin_url()).set(database=name))
+    try:
+        launcher.prepare_database(dataclasses.replace(load_settings(), database_url=url))
+        engine = create_engine(url)
+        assert {"events", "handoffs", "handoff_outbox", "escalations"} <= \
+            set(inspect(engine).get_table_names())
+        engine.dispose()
+        db.engine_for(url).dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def say(node: scale.Node, conv: Conversation, message: str, index: int = 0) -> list[str]:
