@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install train run shell actions test lint validate eval bench benchmark clean
+.PHONY: install train run shell actions test lint validate eval bench benchmark load clean
 
 # Find a Python 3.10 (Rasa 3.6 does not run on 3.11).
 PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && echo python3.10 || \
@@ -86,6 +86,12 @@ bench: $(SPACY_MODEL)/meta.json
 	$(PY) -m bot bench $(if $(filter-out 0,$(PROFILE)),--profile)
 
 benchmark: bench
+
+# Two Rasa processes + action servers on a private PostgreSQL database and Redis prefix;
+# e.g. `make load LOAD_ARGS="--conversations 10 --messages 5"`.
+LOAD_ARGS ?= --conversations 100 --messages 20
+load: $(MODEL)
+	$(PY) -m bot load $(LOAD_ARGS)
 
 test: $(MODEL) $(WEBCHAT) $(CHROMIUM) $(CHROMEDRIVER)
 	$(VENV)/bin/ruff check bot actions tests

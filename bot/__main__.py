@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|shell|actions|eval|bench|crisis-responses``."""
+"""Command line: ``python -m bot run|shell|actions|eval|bench|load|crisis-responses``."""
 
 from __future__ import annotations
 
@@ -23,11 +23,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("actions", help="start only the action server")
     sub.add_parser("eval", help="held-out NLU, crisis and conversation evaluation")
     sub.add_parser("bench", help="latency, throughput, memory and training time vs stock Rasa")
+    sub.add_parser("load", help="concurrent conversations over two Rasa processes on "
+                   "PostgreSQL + Redis, then a check of the tracker store", add_help=False)
     crisis = sub.add_parser("crisis-responses",
                             help="write domain/crisis.yml from the helpline directory")
     crisis.add_argument("--check", action="store_true",
                         help="exit 1 if domain/crisis.yml is out of date")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "load":
+        from bot import load
+
+        return load.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     if args.command in {"run", "shell", "actions"}:
         from bot import launcher

@@ -30,10 +30,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_response_check, db
+from bot import action_apology, action_response_check, db
 from bot.handoff_delivery import send_to_parent, transcript
 from bot.handoff_guard import HandoffGuard
 from bot.settings import ROOT, load_settings
+from bot.store_outage import StoreOutageGuard
 
 logger = logging.getLogger(__name__)
 CONSOLE_DIR = ROOT / "console"
@@ -84,6 +85,10 @@ class CounsellorChannel(InputChannel):
         async def install_guard(app: Any, _loop: Any) -> None:
             HandoffGuard.install(app.ctx.agent)
             action_response_check.install()
+            # Outermost: a database outage gets a kind answer, never a half-kept turn;
+            # a failed custom action gets an apology instead of silence.
+            StoreOutageGuard.install(app.ctx.agent)
+            action_apology.install()
 
         def authorised(handler: Callable) -> Callable:
             async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:

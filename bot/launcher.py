@@ -12,9 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import requests
 import yaml
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.credentials import write_credentials
@@ -41,21 +43,69 @@ def tracker_store_config(settings: Settings) -> dict:
     return config
 
 
+def lock_store_config(settings: Settings) -> dict | None:
+    """Rasa's RedisLockStore from REDIS_URL (alias LOCK_STORE_URL); None: in-memory."""
+    if not settings.redis_url:
+        return None
+    url = make_url(settings.redis_url)
+    config: dict = {"type": "redis", "url": url.host or "127.0.0.1", "port": url.port or 6379,
+                    "db": int(url.database or 1)}
+    if url.password:
+        config["password"] = url.password
+    if settings.redis_key_prefix:  # Rasa accepts letters and digits only
+        config["key_prefix"] = settings.redis_key_prefix
+    return config
+
+
+def event_broker_config(settings: Settings) -> dict | None:
+    """Rasa's Pika (RabbitMQ) event broker from EVENT_BROKER_URL; None: no broker."""
+    if not settings.event_broker_url:
+        return None
+    url = urlsplit(settings.event_broker_url)
+    # The amqp:// URL itself goes to Rasa (it keeps a virtual host in the path).
+    return {"type": "pika", "url": settings.event_broker_url, "port": url.port or 5672,
+            "username": unquote(url.username or "guest"),
+            "password": unquote(url.password or "guest"),
+            "queues": [settings.event_broker_queue]}
+
+
 def write_endpoints(settings: Settings, path: Path | None = None) -> Path:
-    """Write the endpoints file Rasa reads (action server + tracker store + lock store)."""
+    """Write the endpoints file Rasa reads: action server, tracker store, and (when
+    configured) Redis lock store and RabbitMQ event broker."""
     path = path or ROOT / "var" / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     endpoints: dict = {
         "action_endpoint": {"url": settings.action_url},
         "tracker_store": tracker_store_config(settings),
     }
-    redis_url = os.environ.get("LOCK_STORE_URL", "")
-    if redis_url:
-        lock = make_url(redis_url)
-        endpoints["lock_store"] = {"type": "redis", "url": lock.host or "127.0.0.1",
-                                   "port": lock.port or 6379, "db": int(lock.database or 1)}
+    lock = lock_store_config(settings)
+    if lock:
+        endpoints["lock_store"] = lock
+    broker = event_broker_config(settings)
+    if broker:
+        endpoints["event_broker"] = broker
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return path
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create the PostgreSQL database if missing, and every table (the project's and
+    Rasa's ``events``) once, before several processes start and would race to do it."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": url.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot import db
+
+    engine = db.engine_for(settings.database_url)  # creates the project's tables
+    SQLTrackerStore.Base.metadata.create_all(engine)
 
 
 def action_server_cmd(settings: Settings) -> list[str]:
@@ -97,6 +147,7 @@ def run() -> int:
     """`make run`: both servers in the foreground until Ctrl-C."""
     settings = load_settings()
     endpoints = write_endpoints(settings)
+    prepare_database(settings)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     actions = subprocess.Popen(action_server_cmd(settings), cwd=ROOT, env=env)
     rasa = subprocess.Popen(rasa_server_cmd(settings, endpoints), cwd=ROOT, env=env)

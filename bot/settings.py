@@ -52,6 +52,12 @@ class Settings:
     counsellor_tokens: tuple[tuple[str, str], ...] = ()
     # Other sites allowed to open the web chat's socket (the assistant's own page always is).
     webchat_origins: tuple[str, ...] = ()
+    # Scale-out: Redis lock store (REDIS_URL, alias LOCK_STORE_URL) and an optional
+    # RabbitMQ event broker for analytics; empty means in-memory lock store / no broker.
+    redis_url: str = ""
+    redis_key_prefix: str = ""
+    event_broker_url: str = ""
+    event_broker_queue: str = "rasa_events"
 
 
 def load_settings() -> Settings:
@@ -85,4 +91,8 @@ def load_settings() -> Settings:
         webchat_origins=tuple(
             o.strip() for o in os.environ.get("WEBCHAT_ORIGINS", "").split(",") if o.strip()
         ),
+        redis_url=(os.environ.get("REDIS_URL") or os.environ.get("LOCK_STORE_URL") or "").strip(),
+        redis_key_prefix=os.environ.get("REDIS_KEY_PREFIX", "").strip(),
+        event_broker_url=os.environ.get("EVENT_BROKER_URL", "").strip(),
+        event_broker_queue=os.environ.get("EVENT_BROKER_QUEUE", "").strip() or "rasa_events",
     )

@@ -1,4 +1,5 @@
-"""A TCP proxy in front of the Rasa server, so a browser test can cut the connection.
+"""A TCP proxy in front of a local server (the Rasa server for the browser tests,
+PostgreSQL for the scale tests), so a test can cut every connection and restore them.
 
 Stopping the real server would take a minute to undo (the model reloads); cutting the
 proxy drops the browser's socket the same way a lost mobile connection does, and

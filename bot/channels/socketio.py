@@ -30,10 +30,10 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot import helplines
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,17 @@ class ParentSocketIOOutput(SocketIOOutput):
             await self._send_message(recipient_id, message)
 
 
+def cross_process(settings: Settings) -> dict[str, Any]:
+    """With REDIS_URL (several Rasa processes), emits go through Redis, so a message pushed
+    to a parent's room from any process (a counsellor's words) reaches the parent's
+    socket on whichever process holds it. A socket itself stays on one process: the load
+    balancer must keep a client on one process (sticky sessions) for polling."""
+    if not settings.redis_url:
+        return {}
+    channel = f"{settings.redis_key_prefix or 'parenting'}:socketio"
+    return {"client_manager": AsyncRedisManager(settings.redis_url, channel=channel)}
+
+
 class ParentSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with origin checks and sessions bound to their socket."""
 
@@ -175,8 +186,10 @@ class ParentSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         global _server
-        origins = load_settings().webchat_origins
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=same_origin_or_listed(origins))
+        settings = load_settings()
+        sio = AsyncServer(async_mode="sanic",
+                          cors_allowed_origins=same_origin_or_listed(settings.webchat_origins),
+                          **cross_process(settings))
         bp = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = _server = sio
         namespace = self.namespace
