@@ -48,6 +48,9 @@ def write_endpoints(settings: Settings, path: Path | None = None) -> Path:
         "action_endpoint": {"url": settings.action_url},
         "tracker_store": tracker_store_config(settings),
     }
+    if settings.action_server_token:  # the action server refuses calls without it
+        endpoints["action_endpoint"]["headers"] = {
+            "Authorization": f"Bearer {settings.action_server_token}"}
     redis_url = os.environ.get("LOCK_STORE_URL", "")
     if redis_url:
         lock = make_url(redis_url)
@@ -58,8 +61,9 @@ def write_endpoints(settings: Settings, path: Path | None = None) -> Path:
 
 
 def action_server_cmd(settings: Settings) -> list[str]:
-    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(settings.action_port)]
+    """rasa_sdk's server behind a caller check (bot/action_server.py)."""
+    return [str(VENV_BIN / "python"), "-m", "bot.action_server",
+            "--port", str(settings.action_port), "--host", settings.action_host]
 
 
 def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None) -> list[str]:
