@@ -18,11 +18,14 @@ import time
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot import message_limits
 from bot.settings import ROOT
 from tests.conftest import MODEL
 from tests.servers import free_port, start
+from tests.test_fuzz import JSON, TEXT
 
 ACTION_TOKEN = secrets.token_hex(16)
 COUNSELLOR = secrets.token_hex(16)
@@ -283,3 +286,26 @@ def test_too_many_messages_get_a_kind_answer_and_crisis_still_gets_through(srv):
     crisis = texts(srv.send(who, "I want to kill myself")).lower()
     assert any(word in crisis for word in CRISIS_WORDS), crisis
     assert texts(srv.send(sender(), "hello"))  # other parents are not affected
+
+
+# --- fuzz over HTTP (fewer examples than in-process: each is a real turn) --------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(message=TEXT)
+def test_fuzzed_messages_get_replies_not_errors(srv, message):
+    resp = requests.post(f"{srv.rasa_url}/webhooks/rest/webhook", timeout=60,
+                         json={"sender": sender(), "message": message})
+    assert resp.status_code == 200, resp.text[:200]
+    assert isinstance(resp.json(), list)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=JSON.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=100),
+       content_type=st.sampled_from(["application/json", "text/plain"]))
+def test_fuzzed_bodies_get_4xx_or_replies(srv, body, content_type):
+    for url, headers in ((f"{srv.rasa_url}/webhooks/rest/webhook", {}),
+                         (f"{srv.rasa_url}/webhooks/counsellor/api/handoffs/1/messages",
+                          {"Authorization": f"Bearer {COUNSELLOR}"})):
+        resp = requests.post(url, data=body, timeout=60,
+                             headers={"Content-Type": content_type, **headers})
+        assert resp.status_code < 500, (url, body[:50], resp.status_code, resp.text[:200])
