@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run|shell|actions|eval|bench|load|crisis-responses``."""
+"""Command line: ``python -m bot <command>`` (run, shell, eval, bench, load, purge, export;
+see --help)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
                             help="write domain/crisis.yml from the helpline directory")
     crisis.add_argument("--check", action="store_true",
                         help="exit 1 if domain/crisis.yml is out of date")
+    purge = sub.add_parser("purge", help="delete conversations idle for longer than "
+                                         "RETENTION_DAYS (or --older-than)")
+    purge.add_argument("--older-than", help="e.g. 30d, 12h, 2w (default: RETENTION_DAYS)")
+    export = sub.add_parser("export", help="one conversation as JSON, for the helpline")
+    export.add_argument("sender_id")
+    export.add_argument("--out", help="write to this file instead of standard output")
     args, rest = parser.parse_known_args(argv)
     if args.command == "load":
         from bot import load
@@ -36,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         return load.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+
+    if args.command in {"purge", "export"}:
+        from bot import data_commands
+
+        if args.command == "purge":
+            return data_commands.purge(args.older_than)
+        return data_commands.export(args.sender_id, args.out)
 
     if args.command in {"run", "shell", "actions"}:
         from bot import launcher

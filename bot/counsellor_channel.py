@@ -161,6 +161,8 @@ class CounsellorChannel(InputChannel):
         @bp.route("/api/handoffs/<hid:int>/messages", methods=["POST"])
         @authorised
         async def send(request: Request, who: str, hid: int) -> HTTPResponse:
+            if request.content_type.split(";")[0].strip().lower() != "application/json":
+                return _error(415, "send JSON with Content-Type: application/json")
             body = _json_body(request)
             if body is None:
                 return _error(400, "send JSON: {\"text\": \"...\"}")

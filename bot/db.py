@@ -151,6 +151,24 @@ class OutboxMessage(Base):
     delivered_at = Column(DateTime)
 
 
+class DeletionRequest(Base):
+    """A parent asked for their conversation to be deleted (``action_delete_my_data``).
+
+    The action server removes the project's records at once; the Rasa server deletes the
+    tracker's events right after the turn (it saves the tracker at the end of the turn, so
+    deleting them inside the action would be undone). Once done, the conversation id is
+    replaced by ``ANONYMISED``: only the count of deletions remains.
+    """
+
+    __tablename__ = "deletion_requests"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), index=True, nullable=False)
+    requested_at = Column(DateTime, default=_now, nullable=False)
+    done_at = Column(DateTime)
+
+
+ANONYMISED = "anonymised"
 OPEN_STATES = ("waiting", "claimed")
 
 

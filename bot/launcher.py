@@ -84,6 +84,9 @@ def write_endpoints(settings: Settings, path: Path | None = None) -> Path:
     broker = event_broker_config(settings)
     if broker:
         endpoints["event_broker"] = broker
+    if settings.action_server_token:  # the action server refuses calls without it
+        endpoints["action_endpoint"]["headers"] = {
+            "Authorization": f"Bearer {settings.action_server_token}"}
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return path
 
@@ -109,8 +112,9 @@ def prepare_database(settings: Settings) -> None:
 
 
 def action_server_cmd(settings: Settings) -> list[str]:
-    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(settings.action_port)]
+    """rasa_sdk's server behind a caller check (bot/action_server.py)."""
+    return [str(VENV_BIN / "python"), "-m", "bot.action_server",
+            "--port", str(settings.action_port), "--host", settings.action_host]
 
 
 def rasa_server_cmd(settings: Settings, endpoints: Path, port: int | None = None,

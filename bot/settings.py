@@ -58,6 +58,17 @@ class Settings:
     redis_key_prefix: str = ""
     event_broker_url: str = ""
     event_broker_queue: str = "rasa_events"
+    # Action server access: a shared token (sent by Rasa as a bearer header); without one
+    # the action server listens on loopback only and refuses any other caller.
+    action_server_token: str = ""
+    action_host: str = "127.0.0.1"
+    # Bad input: longer messages get a kind request to shorten (after a crisis check);
+    # more than rate_limit_messages per rate_limit_window seconds get a kind "slow down".
+    max_message_chars: int = 4000
+    rate_limit_messages: int = 30
+    rate_limit_window: float = 60.0
+    # Retention: `python -m bot purge` deletes conversations idle for longer than this.
+    retention_days: float = 30.0
 
 
 def load_settings() -> Settings:
@@ -95,4 +106,10 @@ def load_settings() -> Settings:
         redis_key_prefix=os.environ.get("REDIS_KEY_PREFIX", "").strip(),
         event_broker_url=os.environ.get("EVENT_BROKER_URL", "").strip(),
         event_broker_queue=os.environ.get("EVENT_BROKER_QUEUE", "").strip() or "rasa_events",
+        action_server_token=os.environ.get("ACTION_SERVER_TOKEN", "").strip(),
+        action_host=os.environ.get("ACTION_HOST", "").strip() or "127.0.0.1",
+        max_message_chars=max(100, int(os.environ.get("MAX_MESSAGE_CHARS") or "4000")),
+        rate_limit_messages=max(1, int(os.environ.get("RATE_LIMIT_MESSAGES") or "30")),
+        rate_limit_window=float(os.environ.get("RATE_LIMIT_WINDOW") or "60"),
+        retention_days=float(os.environ.get("RETENTION_DAYS") or "30"),
     )

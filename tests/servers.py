@@ -9,6 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import requests
 
@@ -73,7 +74,8 @@ def start(tmp: Path, extra_env: dict[str, str] | None = None,
            **(extra_env or {})}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "ACTION_PORT", "RASA_PORT",
                                            "ACTION_ENDPOINT_URL", "RASA_AUTH_TOKEN")})
-    settings = load_settings()
+    with mock.patch.dict(os.environ, env):  # extra_env too (e.g. ACTION_SERVER_TOKEN)
+        settings = load_settings()
     endpoints = launcher.write_endpoints(settings, tmp / "endpoints.yml")
     logs = tmp / "logs"
     logs.mkdir(exist_ok=True)
@@ -93,9 +95,12 @@ def start(tmp: Path, extra_env: dict[str, str] | None = None,
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                if requests.get(servers.rasa_url + "/status", timeout=5,
-                                params={"token": token}).json().get("model_file"):
-                    break
+                if env["RASA_AUTH_TOKEN"]:
+                    if requests.get(servers.rasa_url + "/status", timeout=5,
+                                    params={"token": token}).json().get("model_file"):
+                        break
+                elif servers.send("warm-up-" + secrets.token_hex(8), "hello", timeout=10):
+                    break  # the HTTP API is off: a first reply means the model is there
             except (requests.RequestException, ValueError):
                 pass
             time.sleep(1)

@@ -88,6 +88,7 @@ def texts(replies: list[dict]) -> str:
 
 def api(srv, method: str, path: str, token: str | None = ALEX, **kwargs):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(kwargs.pop("headers", {}))
     return requests.request(method, f"{srv.rasa_url}/webhooks/counsellor/api/{path}",
                             headers=headers, timeout=30, **kwargs)
 
@@ -189,7 +190,9 @@ def test_bad_counsellor_input(servers):
     hid = handoff_of(srv, who)["id"]
     api(srv, "POST", f"handoffs/{hid}/claim")
     url = f"handoffs/{hid}/messages"
-    assert api(srv, "POST", url, data="{not json").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert api(srv, "POST", url, data="{not json", headers=json_type).status_code == 400
+    assert api(srv, "POST", url, data="{not json").status_code == 415  # not declared JSON
     assert api(srv, "POST", url, json={"text": "   "}).status_code == 400
     assert api(srv, "POST", url, json={"text": "x" * 5000}).status_code == 413
     assert api(srv, "GET", "handoffs/999999").status_code == 404
