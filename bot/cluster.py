@@ -51,7 +51,7 @@ def admin_url() -> str:
 @contextmanager
 def private_database(prefix: str = "parenting_scale") -> Iterator[str]:
     """A new, uniquely named PostgreSQL database for one run; dropped afterwards."""
-    admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     name = f"{prefix}_{secrets.token_hex(4)}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

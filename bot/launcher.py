@@ -147,6 +147,21 @@ def wait_for(url: str, timeout: float = 180.0) -> bool:
     return False
 
 
+def messaging_lines(settings: Settings) -> str:
+    """Where Telegram and Twilio reach the assistant, or which variables switch them on."""
+    lines = ""
+    if os.environ.get("TELEGRAM_TOKEN") and os.environ.get("TELEGRAM_SECRET_TOKEN"):
+        lines += f"  Telegram: webhook {settings.public_url}/webhooks/telegram/webhook\n"
+    else:
+        lines += "  Telegram: off (TELEGRAM_TOKEN, TELEGRAM_BOT_NAME, TELEGRAM_SECRET_TOKEN)\n"
+    if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
+        lines += (f"  SMS/WhatsApp: point Twilio at "
+                  f"{settings.public_url}/webhooks/twilio/webhook\n")
+    else:
+        lines += "  SMS/WhatsApp: off (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER)\n"
+    return lines
+
+
 def run() -> int:
     """`make run`: both servers in the foreground until Ctrl-C."""
     settings = load_settings()
@@ -166,6 +181,7 @@ def run() -> int:
                 "-H 'Content-Type: application/json' "
                 "-d '{\"sender\": \"<a long random id>\", \"message\": \"hi\"}'\n"
                 "  Chat in a terminal: make shell\n"
+                f"{messaging_lines(settings)}"
                 "  Stop: Ctrl-C\n",
                 flush=True,
             )

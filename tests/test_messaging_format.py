@@ -115,7 +115,8 @@ def test_help_and_stop_texts_carry_emergency_numbers_from_the_directory():
 def test_messaging_connectors_start_only_when_their_variables_are_set(tmp_path):
     template = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
     enabled, missing = enabled_channels(template, {})
-    assert "rest" in enabled and not any("telegram" in n or "twilio" in n for n in enabled)
+    assert any("rest" in n.lower() for n in enabled)
+    assert not any("telegram" in n or "twilio" in n for n in enabled)
     assert any("telegram" in n for n in missing) and any("twilio" in n for n in missing)
     env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_NUMBER": "+1"}
     enabled, missing = enabled_channels(template, env)

@@ -276,6 +276,65 @@ def test_database_cut_during_load_fails_cleanly_and_recovers(env):
     assert_whole(env["db"], *convs)
 
 
+def _restart_postgresql() -> str | None:
+    """Restart the machine's PostgreSQL cluster (what an operator's restart does: every
+    connection is closed by the server). None when this process cannot (not root, no
+    pg_ctlcluster), with the reason returned instead."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    tool = shutil.which("pg_ctlcluster")
+    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*")) \
+        if Path("/etc/postgresql").is_dir() else []
+    if os.geteuid() != 0 or not tool or not versions:
+        return "needs root and pg_ctlcluster to restart PostgreSQL"
+    done = subprocess.run([tool, "--skip-systemctl-redirect", versions[-1], "main", "restart",
+                           "-m", "fast"], capture_output=True, text=True, timeout=120)
+    return None if done.returncode == 0 else f"restart failed: {done.stderr.strip()}"
+
+
+def test_database_restarted_during_load_fails_cleanly_and_recovers(env):
+    """The real server restarted (not a cut at the proxy) while six parents write."""
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster"):
+        _unavailable("needs root and pg_ctlcluster to restart PostgreSQL")
+    urls = [node.rasa_url for node in env["cluster"].nodes]
+    convs = [Conversation(secrets.token_hex(16)) for _ in range(6)]
+    script = [ORDINARY, "she's 4", "what words could I use?", "tell me more", "ok",
+              "thanks", "my 3 year old has huge meltdowns in the supermarket", "hi"]
+    problem: list[str] = []
+
+    def restart() -> None:
+        time.sleep(2)
+        reason = _restart_postgresql()
+        if reason:
+            problem.append(reason)
+
+    restarter = threading.Thread(target=restart)
+
+    async def run() -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            restarter.start()
+            await asyncio.gather(*(converse(session, urls, conv, script, i, 120, pause=0.3)
+                                   for i, conv in enumerate(convs)))
+            await asyncio.to_thread(restarter.join)
+            await asyncio.gather(*(converse(session, urls, conv, ["I'll try that tonight"],
+                                            i, 120) for i, conv in enumerate(convs)))
+
+    asyncio.run(run())
+    assert not problem, problem
+    turns = [turn for conv in convs for turn in conv.turns]
+    assert all(turn.status == 200 for turn in turns), [t.error for t in turns]
+    refused = [turn for turn in turns if not turn.kept]
+    print(f"\nPostgreSQL restarted: {len(refused)} of {len(turns)} messages refused kindly")
+    assert all(turn.replies == [outage_text()] for turn in refused)
+    assert all(conv.turns[-1].kept for conv in convs), "every conversation recovers"
+    assert_whole(env["db"], *convs)
+
+
 def test_zz_rasa_process_killed_the_other_carries_on(env):
     first, second = env["cluster"].nodes
     conv = Conversation(secrets.token_hex(16))
