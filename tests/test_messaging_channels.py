@@ -158,6 +158,8 @@ def test_stop_help_start_keywords(srv, standin):
     assert sms(srv, standin, parent, "are you there?") == [], "nothing after STOP"
     helped = " ".join(sms(srv, standin, parent, "help"))
     assert "999" in helped and "911" in helped and "STOP" in helped
+    crisis = " ".join(sms(srv, standin, parent, "i want to end my life tonight"))
+    assert "999" in crisis and "START" in crisis, "a crisis is answered even after STOP"
     started = sms(srv, standin, parent, "Start")
     assert len(started) == 1 and "Welcome back" in started[0]
     assert sms(srv, standin, parent, "my toddler has huge tantrums"), "answered again"

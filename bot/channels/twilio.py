@@ -172,6 +172,21 @@ class ParentTwilioInput(TwilioInput):
             for part in split_message(gsm_friendly(texts["help"]), TWILIO_MAX_CHARS):
                 await out.send_body(sender, part, inbound_to)
 
+    async def answer_opted_out(self, app: Any, sender: str, text: str,
+                               inbound_to: str | None) -> None:
+        """After STOP only START and HELP are answered, and a message that reads as a
+        crisis: it gets the emergency numbers once (nothing is stored)."""
+        agent = getattr(app.ctx, "agent", None)
+        parsed = await agent.parse_message(text) if agent is not None else {}
+        if str((parsed.get("intent") or {}).get("name", "")).startswith("crisis_"):
+            logger.warning("twilio: crisis message from a number that replied STOP; "
+                           "emergency numbers sent")
+            await self.get_output_channel().send_body(sender, gsm_friendly(
+                content.load("messaging")["sms_keywords"]["opted_out_crisis"]), inbound_to)
+        else:
+            logger.info("twilio: message from a number that replied STOP; "
+                        "only START or HELP are answered")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         twilio_webhook = Blueprint("twilio_webhook", __name__)
 
@@ -206,8 +221,7 @@ class ParentTwilioInput(TwilioInput):
                     await self.keyword_reply(word, sender, inbound_to)
                     return response.text(EMPTY_TWIML, content_type="text/xml")
                 if store.is_opted_out(db_url, "twilio", sender):
-                    logger.info("twilio: message from a number that replied STOP; "
-                                "only START or HELP are answered")
+                    await self.answer_opted_out(request.app, sender, text, inbound_to)
                     return response.text(EMPTY_TWIML, content_type="text/xml")
                 if not text.strip() and int(form.get("NumMedia") or 0) > 0:
                     await out.send_body(sender, gsm_friendly(
