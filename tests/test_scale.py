@@ -239,13 +239,37 @@ def test_database_cut_answers_kindly_and_keeps_no_half_turn(env):
     assert_whole(env["db"], conv)  # the two turns during the cut are not in the store
 
 
-def test_database_cut_during_load_fails_cleanly_and_recovers(env):
+def _talk_through_fault(env, fault, script: list[str], timeout: float,
+                        pause: float) -> list[Turn]:
+    """Six parents write while ``fault`` runs in a thread, then once more each after it
+    ended; returns the refused turns after checking that nothing broke or was lost."""
     urls = [node.rasa_url for node in env["cluster"].nodes]
-    proxy = env["proxy"]
     convs = [Conversation(secrets.token_hex(16)) for _ in range(6)]
-    script = [ORDINARY, "she's 4", "what words could I use?", "tell me more", "ok",
-              "thanks", "my 3 year old has huge meltdowns in the supermarket", "hi",
-              "that makes sense", "thank you, that helps"]
+    worker = threading.Thread(target=fault)
+
+    async def run() -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            worker.start()
+            await asyncio.gather(*(converse(session, urls, conv, script, i, timeout,
+                                            pause=pause) for i, conv in enumerate(convs)))
+            await asyncio.to_thread(worker.join)  # the database is back
+            await asyncio.gather(*(converse(session, urls, conv, ["I'll try that tonight"],
+                                            i, timeout) for i, conv in enumerate(convs)))
+
+    asyncio.run(run())
+    turns = [turn for conv in convs for turn in conv.turns]
+    assert all(turn.status == 200 for turn in turns), [t.error for t in turns]
+    refused = [turn for turn in turns if not turn.kept]
+    assert all(turn.replies == [outage_text()] for turn in refused)
+    assert all(conv.turns[-1].kept for conv in convs), "every conversation recovers"
+    assert_whole(env["db"], *convs)
+    return refused
+
+
+def test_database_cut_during_load_fails_cleanly_and_recovers(env):
+    proxy = env["proxy"]
 
     def cut() -> None:
         time.sleep(3)
@@ -253,33 +277,16 @@ def test_database_cut_during_load_fails_cleanly_and_recovers(env):
         time.sleep(4)
         proxy.resume()
 
-    cutter = threading.Thread(target=cut)
-
-    async def run() -> None:
-        import aiohttp
-
-        async with aiohttp.ClientSession() as session:
-            cutter.start()
-            await asyncio.gather(*(converse(session, urls, conv, script, i, 90, pause=0.4)
-                                   for i, conv in enumerate(convs)))
-            await asyncio.to_thread(cutter.join)  # the database is back
-            await asyncio.gather(*(converse(session, urls, conv, ["I'll try that tonight"],
-                                            i, 90) for i, conv in enumerate(convs)))
-
-    asyncio.run(run())
-    turns = [turn for conv in convs for turn in conv.turns]
-    assert all(turn.status == 200 for turn in turns), [t.error for t in turns]
-    refused = [turn for turn in turns if not turn.kept]
+    refused = _talk_through_fault(env, cut, [
+        ORDINARY, "she's 4", "what words could I use?", "tell me more", "ok", "thanks",
+        "my 3 year old has huge meltdowns in the supermarket", "hi", "that makes sense",
+        "thank you, that helps"], timeout=90, pause=0.4)
     assert refused, "the cut should have hit some messages"
-    assert all(turn.replies == [outage_text()] for turn in refused)
-    assert all(conv.turns[-1].kept for conv in convs), "every conversation recovers"
-    assert_whole(env["db"], *convs)
 
 
 def _restart_postgresql() -> str | None:
     """Restart the machine's PostgreSQL cluster (what an operator's restart does: every
-    connection is closed by the server). None when this process cannot (not root, no
-    pg_ctlcluster), with the reason returned instead."""
+    connection is closed by the server). Returns why it could not, or None."""
     import shutil
     import subprocess
     from pathlib import Path
@@ -299,10 +306,6 @@ def test_database_restarted_during_load_fails_cleanly_and_recovers(env):
     import shutil
     if os.geteuid() != 0 or not shutil.which("pg_ctlcluster"):
         _unavailable("needs root and pg_ctlcluster to restart PostgreSQL")
-    urls = [node.rasa_url for node in env["cluster"].nodes]
-    convs = [Conversation(secrets.token_hex(16)) for _ in range(6)]
-    script = [ORDINARY, "she's 4", "what words could I use?", "tell me more", "ok",
-              "thanks", "my 3 year old has huge meltdowns in the supermarket", "hi"]
     problem: list[str] = []
 
     def restart() -> None:
@@ -311,28 +314,11 @@ def test_database_restarted_during_load_fails_cleanly_and_recovers(env):
         if reason:
             problem.append(reason)
 
-    restarter = threading.Thread(target=restart)
-
-    async def run() -> None:
-        import aiohttp
-
-        async with aiohttp.ClientSession() as session:
-            restarter.start()
-            await asyncio.gather(*(converse(session, urls, conv, script, i, 120, pause=0.3)
-                                   for i, conv in enumerate(convs)))
-            await asyncio.to_thread(restarter.join)
-            await asyncio.gather(*(converse(session, urls, conv, ["I'll try that tonight"],
-                                            i, 120) for i, conv in enumerate(convs)))
-
-    asyncio.run(run())
+    refused = _talk_through_fault(env, restart, [
+        ORDINARY, "she's 4", "what words could I use?", "tell me more", "ok", "thanks",
+        "my 3 year old has huge meltdowns in the supermarket", "hi"], timeout=120, pause=0.3)
     assert not problem, problem
-    turns = [turn for conv in convs for turn in conv.turns]
-    assert all(turn.status == 200 for turn in turns), [t.error for t in turns]
-    refused = [turn for turn in turns if not turn.kept]
-    print(f"\nPostgreSQL restarted: {len(refused)} of {len(turns)} messages refused kindly")
-    assert all(turn.replies == [outage_text()] for turn in refused)
-    assert all(conv.turns[-1].kept for conv in convs), "every conversation recovers"
-    assert_whole(env["db"], *convs)
+    print(f"\nPostgreSQL restarted: {len(refused)} messages refused kindly")
 
 
 def test_zz_rasa_process_killed_the_other_carries_on(env):
