@@ -101,7 +101,8 @@ class CrisisMatcher:
         if any(following == s or following.startswith(s + " ") for s in entry["_stop"]):
             return True
         if start is not None and entry["_before"]:
-            before = " " + " ".join(t.lower_ for t in doc[max(0, start - 4):start]) + " "
+            window = int(entry.get("before_window", 4))
+            before = " " + " ".join(t.lower_ for t in doc[max(0, start - window):start]) + " "
             return any(f" {s} " in before for s in entry["_before"])
         return False
 

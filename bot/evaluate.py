@@ -85,6 +85,34 @@ def development_set(agent: Any) -> dict[str, Any]:
                        for (t, g), p in zip(crisis, c_pred) if p not in CRISIS]}
 
 
+def blind_sets(agent: Any) -> dict[str, Any]:
+    """Sets written blind by someone who never saw the training data (tests/eval/
+    crisis_blind*.yml): crisis recall, and false alarms on ordinary messages and on hard
+    look-alikes separately. Reported, not gated: their misses are DIET's honest error."""
+    results = {}
+    for path in sorted(EVAL_DIR.glob("crisis_blind*.yml")):
+        rows = read_examples(path)
+        parsed = parse_all(agent, [t for t, _ in rows])
+        pred = [p["intent"]["name"] for p in parsed]
+        crisis = [(t, g, p) for (t, g), p in zip(rows, pred) if g in CRISIS]
+        out: dict[str, Any] = {
+            "n_crisis": len(crisis),
+            "recall": sum(p in CRISIS for _, _, p in crisis) / len(crisis),
+            "type_accuracy": sum(p == g for _, g, p in crisis) / len(crisis),
+            "safety_question_on_missed": sum(p == "possible_crisis" for _, _, p in crisis),
+            "missed": [{"text": t, "gold": g, "pred": p} for t, g, p in crisis
+                       if p not in CRISIS]}
+        for kind in ("ordinary", "hard_lookalike"):
+            group = [(t, p) for (t, g), p in zip(rows, pred) if g == kind]
+            out[kind] = {"n": len(group),
+                         "false_alarm_rate": sum(p in CRISIS for _, p in group) / len(group),
+                         "safety_question_rate":
+                             sum(p == "possible_crisis" for _, p in group) / len(group),
+                         "false_alarms": [t for t, p in group if p in CRISIS]}
+        results[path.name] = out
+    return results
+
+
 def evaluate(agent: Any) -> dict[str, Any]:
     holdout = read_examples(EVAL_DIR / "nlu_holdout.yml")
     crisis_set = read_examples(EVAL_DIR / "crisis_set.yml")
@@ -117,6 +145,7 @@ def evaluate(agent: Any) -> dict[str, Any]:
     dev = development_set(agent)
     return {
         "development_set": dev,
+        "blind_sets": blind_sets(agent),
         "holdout": {"n": len(holdout), "gold": h_gold, "pred": h_pred,
                     "accuracy": accuracy, "concern_accuracy": concern_acc,
                     "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
@@ -165,6 +194,21 @@ def report(results: dict[str, Any]) -> str:
                   f" mostly hard look-alikes; safety question {d['safety_question_rate']:.3f})"]
         for miss in d["missed"]:
             lines.append(f"  MISSED: {miss['text']!r} -> {miss['pred']}")
+    for name, b in (results.get("blind_sets") or {}).items():
+        o, h = b["ordinary"], b["hard_lookalike"]
+        lines += ["", f"Blind set tests/eval/{name} (written without seeing the training data;"
+                      " not gated)",
+                  f"crisis recall        {b['recall']:.3f}  ({b['n_crisis']} crisis messages;"
+                  f" {b['safety_question_on_missed']} of the missed get the safety question)",
+                  f"crisis type accuracy {b['type_accuracy']:.3f}",
+                  f"false-alarm rate     {o['false_alarm_rate']:.3f}  ({o['n']} ordinary;"
+                  f" safety question {o['safety_question_rate']:.3f})",
+                  f"hard look-alikes     {h['false_alarm_rate']:.3f}  ({h['n']};"
+                  f" safety question {h['safety_question_rate']:.3f})"]
+        for miss in b["missed"]:
+            lines.append(f"  MISSED: {miss['text']!r} -> {miss['pred']}")
+        for text in o["false_alarms"]:
+            lines.append(f"  FALSE ALARM (ordinary): {text!r}")
     return "\n".join(lines)
 
 

@@ -138,3 +138,43 @@ def test_a_lower_ranked_crisis_is_promoted_only_when_the_second_opinion_is_sure(
                             "intent_ranking": ranking, "crisis_probability": second})
     CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
     assert message.get("intent")["name"] == expected
+
+
+@pytest.mark.parametrize("second, crisis_type, in_ranking, expected, layer", [
+    # DIET saw no crisis, the yes/no classifier is sure: a crisis of the type it names
+    (0.93, "crisis_danger", False, "crisis_danger", "second_opinion_alone"),
+    # ... but DIET's own crisis ranking, where there is one, names the type
+    (0.93, "crisis_danger", True, "crisis_harm_child", "second_opinion_alone"),
+    # fairly sure: the safety question, not silence
+    (0.75, "crisis_danger", False, "possible_crisis", "second_opinion_alone_question"),
+    # not sure: DIET's ordinary answer stands
+    (0.4, "crisis_danger", False, "concern_tantrums", None),
+])
+def test_a_sure_second_opinion_raises_a_crisis_diet_did_not_see(
+        nlp, second, crisis_type, in_ranking, expected, layer):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.safety_net import CrisisSafetyNet
+
+    ranking = [{"name": "concern_tantrums", "confidence": 0.8},
+               {"name": "out_of_scope", "confidence": 0.15}]
+    if in_ranking:
+        ranking.append({"name": "crisis_harm_child", "confidence": 0.05})
+    message = Message(data={"text": "took my belt off to him tonight", "intent": ranking[0],
+                            "intent_ranking": ranking, "crisis_probability": second,
+                            "crisis_type": crisis_type})
+    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
+    assert message.get("intent")["name"] == expected
+    assert message.get("safety_net")["layer"] == layer
+
+
+def test_a_sure_second_opinion_does_not_override_an_idiom(nlp):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.safety_net import CrisisSafetyNet
+
+    ranking = [{"name": "concern_tantrums", "confidence": 0.9}]
+    message = Message(data={"text": "this tantrum is killing me", "intent": ranking[0],
+                            "intent_ranking": ranking, "crisis_probability": 0.95})
+    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
+    assert message.get("intent")["name"] == "concern_tantrums"

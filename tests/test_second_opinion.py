@@ -8,7 +8,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.crisis_second_opinion import PROBABILITY, CrisisSecondOpinion
+from bot.crisis_second_opinion import CRISIS_TYPE, PROBABILITY, CrisisSecondOpinion
 
 CRISIS = ["i want to end my life", "i keep thinking about killing myself",
           "i feel like shaking the baby", "my husband hit me and i am scared",
@@ -19,7 +19,10 @@ ORDINARY = ["she only eats pasta", "how do i stop yelling at my son",
 
 
 def test_trains_persists_and_scores(tmp_path):
-    examples = [Message(data={"text": t, "intent": "crisis_self_harm"}) for t in CRISIS] + \
+    types = {"shaking": "crisis_harm_child", "hit me": "crisis_danger",
+             "breathing": "crisis_danger"}
+    examples = [Message(data={"text": t, "intent": next(
+        (v for k, v in types.items() if k in t), "crisis_self_harm")}) for t in CRISIS] + \
         [Message(data={"text": t, "intent": "concern_yelling"}) for t in ORDINARY]
     storage = LocalModelStorage(tmp_path)
     resource = Resource("second_opinion")
@@ -33,3 +36,7 @@ def test_trains_persists_and_scores(tmp_path):
     loaded.process([danger, ordinary, empty])
     assert danger.get(PROBABILITY) > 0.5 > ordinary.get(PROBABILITY)
     assert empty.get(PROBABILITY) is None, "nothing to score"
+    assert danger.get(CRISIS_TYPE) == "crisis_self_harm"
+    other = Message(data={"text": "my baby is not breathing properly"})
+    loaded.process([other])
+    assert other.get(CRISIS_TYPE) == "crisis_danger"
