@@ -55,3 +55,28 @@ def test_entities_for_child_age_caregiver_and_country(agent):
     assert ("caregiver", "nanny") in found and ("child_age", "18-month-old") in found
     parsed = asyncio.run(agent.parse_message("we live in england"))
     assert ("country", "UK") in {(e["entity"], e["value"]) for e in parsed["entities"]}
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ya no puedo más, me quiero morir", "crisis_self_harm"),
+    ("je n'en peux plus, je veux mourir", "crisis_self_harm"),
+    ("ich will nicht mehr leben", "crisis_self_harm"),
+    ("tenho medo de machucar meu bebê", "crisis_harm_child"),
+    ("mi bebé no respira", "crisis_danger"),
+    ("mein mann schlägt mich", "crisis_danger"),
+])
+def test_a_crisis_in_another_language_still_gets_a_crisis_intent(agent, text, intent):
+    """The assistant answers in English, but a crisis must never be lost to the language."""
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["intent"]["name"] == intent, parsed["safety_net"]
+
+
+@pytest.mark.parametrize("text", ["hola, mi hijo tiene rabietas todos los días",
+                                  "bonjour, ma fille ne veut pas dormir"])
+def test_ordinary_messages_in_another_language_are_not_a_crisis(agent, text):
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    assert not parsed["intent"]["name"].startswith("crisis_"), parsed["intent"]
