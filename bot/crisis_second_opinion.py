@@ -4,10 +4,10 @@ DIET chooses among thirty intents and is often very sure of itself on messages u
 training data ("she only eats beige food" -> crisis at 0.9). This small, separately
 trained yes/no classifier (word and character n-grams, logistic regression, balanced
 classes) has no other intents to choose from, so it stays low on ordinary messages. The
-safety net uses it to *question* a crisis that DIET alone found, and, when it is very sure
-and DIET saw no crisis at all, to raise one (cross-validation showed it ranks crisis
-against non-crisis better than DIET does: AUC 0.978 against 0.958). It never removes a
-crisis found by a danger pattern. A second small classifier, trained on the crisis
+safety net weighs it with DIET in a vote (cross-validation showed it ranks crisis
+against non-crisis better than DIET does: AUC 0.978 against 0.958), so it can doubt a
+crisis DIET alone saw and raise one DIET ranked lower. It never removes a crisis found
+by a danger pattern. A second small classifier, trained on the crisis
 examples only, names the likeliest crisis type for that case.
 """
 

@@ -2,10 +2,12 @@
 
 Layer 1 is DIET's own crisis intents. This component adds the deterministic layer: a
 spaCy Matcher on lemmas (patterns in ``bot/safety/crisis_patterns.yml``). A danger
-pattern forces its crisis intent whatever DIET said. A crisis intent that DIET ranked
-below the top with real confidence, or distress words without a clear danger pattern,
-become ``possible_crisis`` so the assistant asks one gentle, direct safety question.
-What happened is written to the parse result under ``safety_net``.
+pattern forces its crisis intent whatever DIET said. Without one, DIET and the yes/no
+second opinion vote (a weighted score): a high score is a crisis even when DIET ranked
+it lower, a middling score or distress words without a clear danger pattern become
+``possible_crisis`` so the assistant asks one gentle, direct safety question, and a
+crisis DIET alone saw with no support from the vote is set aside. What happened (layer,
+pattern, score) is written to the parse result under ``safety_net``.
 """
 
 from __future__ import annotations
@@ -41,27 +43,18 @@ class CrisisSafetyNet(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # a crisis intent ranked 2nd/3rd at this confidence becomes the intent
-            "promote_threshold": 0.3,
-            # below that but at least this: ask the safety question
-            "question_threshold": 0.2,
-            # DIET's top intent was a crisis but under the fallback threshold: still a
-            # crisis at or above this confidence, else the safety question
-            "low_confidence_crisis": 0.25,
-            # a crisis found by DIET alone (no pattern) is doubted when the second opinion
-            # (bot/crisis_second_opinion.py) gives it less than this probability ...
-            "second_opinion_floor": 0.3,
-            # ... then asked about at or above this, and otherwise set aside
-            "second_opinion_question": 0.12,
-            # a possible risk (crisis ranked lower, or distress words) becomes that crisis
-            # when the second opinion is at least this sure
-            "second_opinion_promote": 0.75,
-            # DIET saw no crisis at all: the second opinion alone makes it a crisis at or
-            # above this probability (cross-validated: 29 more crises caught for 11 more
-            # false alarms in 2,995 non-crisis messages) ...
-            "second_opinion_alone": 0.8,
-            # ... and asks the safety question at or above this
-            "second_opinion_alone_question": 0.7,
+            # Without a danger pattern, DIET and the yes/no second opinion
+            # (bot/crisis_second_opinion.py) vote: score = w * (DIET's confidence summed
+            # over the crisis intents) + (1 - w) * (the second opinion's probability).
+            # 3-fold cross-validation on the training data chose the weights: the second
+            # opinion separates crisis from non-crisis better than DIET (AUC 0.978 against
+            # 0.958), and the vote better than either.
+            "diet_weight": 0.3,
+            # a crisis at or above this score (the type: DIET's likeliest crisis intent,
+            # else the second opinion's guess) ...
+            "crisis_score": 0.5,
+            # ... the gentle safety question at or above this one
+            "question_score": 0.4,
             # DIET's usual fallback threshold, for the intent that replaces a doubted crisis
             "fallback_threshold": 0.35,
             # used only when SpacyNLP did not run before this component
@@ -118,8 +111,6 @@ class CrisisSafetyNet(GraphComponent):
             match = matcher.best(doc)
             idiom = matcher.idiom(doc)
         real = [r for r in ranking if r.get("name") != FALLBACK]
-        suspected = next((r for r in real[:3] if r.get("name") in CRISIS_GROUPS), None)
-        confidence = float(suspected.get("confidence", 0.0)) if suspected else 0.0
 
         if match is not None and match.is_crisis:
             self._force(message, match.group, 1.0, ranking)
@@ -127,69 +118,39 @@ class CrisisSafetyNet(GraphComponent):
             message.set("safety_net", report, add_to_output=True)
             return
 
-        # What DIET alone says: a crisis on top, a crisis it was unsure of (recall beats
-        # precision), or a crisis ranked lower with real confidence.
-        candidate, layer = None, None
-        if top in CRISIS_GROUPS:
-            candidate, layer = top, "classifier"
-        elif (top == FALLBACK and real and real[0].get("name") in CRISIS_GROUPS
-              and float(real[0].get("confidence", 0.0)) >= self.config["low_confidence_crisis"]):
-            candidate, layer = real[0]["name"], "low_confidence_classifier"
-        elif suspected and confidence >= self.config["promote_threshold"]:
-            candidate, layer = suspected["name"], "ranking"
-
+        # The vote. Without a second opinion (its model missing) DIET decides alone.
+        diet = sum(float(r.get("confidence", 0.0)) for r in real if r.get("name") in CRISIS_GROUPS)
         second = message.get("crisis_probability")
-        if candidate and idiom is None and second is not None and \
-                second < self.config["second_opinion_floor"]:
-            if second >= self.config["second_opinion_question"]:
-                self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
-                report.update(fired=True, layer="second_opinion_question", suspected=candidate)
-            else:
-                self._set_aside(message, ranking)
-                report.update(fired=True, layer="second_opinion_set_aside", suspected=candidate)
-            message.set("safety_net", report, add_to_output=True)
-            return
+        weight = float(self.config["diet_weight"])
+        score = diet if second is None else weight * diet + (1 - weight) * float(second)
+        name = top if top in CRISIS_GROUPS else next(
+            (r["name"] for r in real if r.get("name") in CRISIS_GROUPS),
+            message.get("crisis_type") or "crisis_self_harm")
+        report["score"] = round(score, 4)
 
-        if candidate and idiom is not None:
-            # DIET read an idiom ("the death of me") as danger: ask, don't assume.
+        if idiom is not None:
+            # "this tantrum is killing me": never a crisis without a danger pattern; ask
+            # only when the classifiers still read danger.
+            if score >= self.config["question_score"] or top in CRISIS_GROUPS:
+                self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
+                report.update(fired=True, layer="idiom_question", pattern=idiom, suspected=name)
+        elif score >= self.config["crisis_score"]:
+            if top == name:
+                report.update(layer="classifier")  # DIET's own crisis, backed by the vote
+            else:
+                self._force(message, name, round(score, 4), ranking)
+                report.update(fired=True, layer="vote", suspected=name)
+        elif score >= self.config["question_score"] or match is not None:
             self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
-            report.update(fired=True, layer="idiom_question", pattern=idiom, suspected=candidate)
-        elif candidate:
-            if layer != "classifier":
-                conf = next(float(r.get("confidence", 0.0)) for r in real
-                            if r.get("name") == candidate)
-                self._force(message, candidate, conf, ranking)
-            report.update(fired=layer != "classifier", layer=layer,
-                          suspected=candidate if layer == "ranking" else None)
-        elif (suspected and (confidence >= self.config["question_threshold"] or match)
-              and second is not None and second >= self.config["second_opinion_promote"]):
-            # DIET saw a crisis lower down and the second opinion is sure: a crisis.
-            self._force(message, suspected["name"], confidence, ranking)
-            report.update(fired=True, layer="second_opinion_promote",
+            report.update(fired=True, layer="possible_pattern" if match is not None
+                          else "possible_score",
                           pattern=match.pattern_id if match is not None else None,
-                          suspected=suspected["name"])
-        elif (idiom is None and second is not None
-              and second >= self.config["second_opinion_alone"]):
-            # DIET saw nothing; the yes/no classifier is sure. The type: DIET's likeliest
-            # crisis intent if it ranked one at all, else the second opinion's own guess.
-            name = next((r["name"] for r in ranking if r.get("name") in CRISIS_GROUPS),
-                        message.get("crisis_type") or "crisis_self_harm")
-            self._force(message, name, second, ranking)
-            report.update(fired=True, layer="second_opinion_alone", suspected=name,
-                          pattern=match.pattern_id if match is not None else None)
-        elif (suspected and confidence >= self.config["question_threshold"]) or (
-            match is not None
-        ) or (idiom is None and second is not None
-              and second >= self.config["second_opinion_alone_question"]):
-            self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
-            report.update(
-                fired=True,
-                layer="possible_pattern" if match is not None else
-                "possible_ranking" if suspected and confidence >= self.config[
-                    "question_threshold"] else "second_opinion_alone_question",
-                pattern=match.pattern_id if match is not None else None,
-                suspected=suspected["name"] if suspected else None,
-            )
+                          suspected=name)
+        elif top in CRISIS_GROUPS:
+            # DIET alone read a crisis the vote does not support ("she only eats beige
+            # food" at 0.9): its best ordinary intent, or the fallback.
+            self._set_aside(message, ranking)
+            report.update(fired=True, layer="set_aside", suspected=name)
         message.set("safety_net", report, add_to_output=True)
 
     def _set_aside(self, message: Message, ranking: list[dict]) -> None:

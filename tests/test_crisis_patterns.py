@@ -85,96 +85,90 @@ def test_issue_examples_are_caught(matcher, nlp):
         assert best is not None and best.group == group, (text, best)
 
 
-def _parsed(nlp, text: str, top: str, confidence: float, second: float | None):
+def _message(text: str, ranking: list[dict], second: float | None,
+             crisis_type: str | None = None):
     from rasa.shared.nlu.training_data.message import Message
 
-    ranking = [{"name": top, "confidence": confidence},
-               {"name": "concern_tantrums", "confidence": 0.6 * (1 - confidence)},
-               {"name": "out_of_scope", "confidence": 0.4 * (1 - confidence)}]
     data = {"text": text, "intent": ranking[0], "intent_ranking": ranking}
     if second is not None:
         data["crisis_probability"] = second
+    if crisis_type is not None:
+        data["crisis_type"] = crisis_type
     return Message(data=data)
+
+
+def _net_decides(message) -> tuple[str, str | None]:
+    from bot.safety_net import CrisisSafetyNet
+
+    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
+    return message.get("intent")["name"], message.get("safety_net")["layer"]
+
+
+DIET_CRISIS = [{"name": "crisis_danger", "confidence": 0.6},
+               {"name": "concern_tantrums", "confidence": 0.38},
+               {"name": "out_of_scope", "confidence": 0.02}]
 
 
 @pytest.mark.parametrize("second, expected, layer", [
     (0.9, "crisis_danger", "classifier"),           # both agree: a crisis
-    (None, "crisis_danger", "classifier"),          # no second opinion: DIET stands
-    (0.2, "possible_crisis", "second_opinion_question"),  # doubt: ask, don't assume
-    (0.01, "out_of_scope", "second_opinion_set_aside"),   # clearly ordinary: DIET's next
+    (None, "crisis_danger", "classifier"),          # no second opinion: DIET decides
+    (0.45, "possible_crisis", "possible_score"),    # 0.3*0.6 + 0.7*0.45 = 0.495: ask
+    (0.05, "concern_tantrums", "set_aside"),        # clearly ordinary: DIET's next intent
 ])
-def test_second_opinion_questions_a_crisis_found_by_diet_alone(nlp, second, expected, layer):
-    from bot.safety_net import CrisisSafetyNet
-
-    net = CrisisSafetyNet(CrisisSafetyNet.get_default_config())
-    message = _parsed(nlp, "my son wont share his toys", "crisis_danger", 0.4, second)
-    message.data["intent_ranking"][2]["confidence"] = 0.5
-    net.process([message])
-    assert message.get("intent")["name"] == expected
-    assert message.get("safety_net")["layer"] == layer
+def test_the_second_opinion_votes_on_a_crisis_diet_found_alone(second, expected, layer):
+    message = _message("my son wont share his toys", [dict(r) for r in DIET_CRISIS], second)
+    assert _net_decides(message) == (expected, layer)
+    if second is not None:
+        assert message.get("safety_net")["score"] == pytest.approx(0.18 + 0.7 * second, 1e-3)
 
 
-def test_second_opinion_never_removes_a_pattern_crisis(nlp):
-    from bot.safety_net import CrisisSafetyNet
-
-    net = CrisisSafetyNet(CrisisSafetyNet.get_default_config())
-    message = _parsed(nlp, "i want to kill myself", "concern_tantrums", 0.9, 0.0)
-    net.process([message])
-    assert message.get("intent")["name"] == "crisis_self_harm"
+def test_a_set_aside_crisis_falls_back_when_nothing_else_is_likely():
+    ranking = [{"name": "crisis_danger", "confidence": 0.7},
+               {"name": "concern_tantrums", "confidence": 0.2}]
+    assert _net_decides(_message("hmm", ranking, 0.01)) == ("nlu_fallback", "set_aside")
 
 
-@pytest.mark.parametrize("second, expected", [(0.9, "crisis_harm_child"),
-                                              (0.5, "possible_crisis")])
-def test_a_lower_ranked_crisis_is_promoted_only_when_the_second_opinion_is_sure(
-        nlp, second, expected):
-    from rasa.shared.nlu.training_data.message import Message
-
-    from bot.safety_net import CrisisSafetyNet
-
-    ranking = [{"name": "nlu_fallback", "confidence": 0.35},
-               {"name": "concern_tantrums", "confidence": 0.3},
-               {"name": "crisis_harm_child", "confidence": 0.25}]
-    message = Message(data={"text": "im so angry im scared for them", "intent": ranking[0],
-                            "intent_ranking": ranking, "crisis_probability": second})
-    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
-    assert message.get("intent")["name"] == expected
+def test_second_opinion_never_removes_a_pattern_crisis():
+    ranking = [{"name": "concern_tantrums", "confidence": 0.9}]
+    assert _net_decides(_message("i want to kill myself", ranking, 0.0)) == (
+        "crisis_self_harm", "pattern")
 
 
 @pytest.mark.parametrize("second, crisis_type, in_ranking, expected, layer", [
-    # DIET saw no crisis, the yes/no classifier is sure: a crisis of the type it names
-    (0.93, "crisis_danger", False, "crisis_danger", "second_opinion_alone"),
+    # DIET put no crisis on top, the second opinion is sure: a crisis of the type it names
+    (0.95, "crisis_danger", False, "crisis_danger", "vote"),
     # ... but DIET's own crisis ranking, where there is one, names the type
-    (0.93, "crisis_danger", True, "crisis_harm_child", "second_opinion_alone"),
+    (0.95, "crisis_danger", True, "crisis_harm_child", "vote"),
     # fairly sure: the safety question, not silence
-    (0.75, "crisis_danger", False, "possible_crisis", "second_opinion_alone_question"),
+    (0.6, "crisis_danger", False, "possible_crisis", "possible_score"),
     # not sure: DIET's ordinary answer stands
     (0.4, "crisis_danger", False, "concern_tantrums", None),
 ])
-def test_a_sure_second_opinion_raises_a_crisis_diet_did_not_see(
-        nlp, second, crisis_type, in_ranking, expected, layer):
-    from rasa.shared.nlu.training_data.message import Message
-
-    from bot.safety_net import CrisisSafetyNet
-
+def test_a_sure_second_opinion_raises_a_crisis_diet_ranked_lower(
+        second, crisis_type, in_ranking, expected, layer):
     ranking = [{"name": "concern_tantrums", "confidence": 0.8},
                {"name": "out_of_scope", "confidence": 0.15}]
     if in_ranking:
         ranking.append({"name": "crisis_harm_child", "confidence": 0.05})
-    message = Message(data={"text": "took my belt off to him tonight", "intent": ranking[0],
-                            "intent_ranking": ranking, "crisis_probability": second,
-                            "crisis_type": crisis_type})
-    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
-    assert message.get("intent")["name"] == expected
-    assert message.get("safety_net")["layer"] == layer
+    message = _message("took my belt off to him tonight", ranking, second, crisis_type)
+    assert _net_decides(message) == (expected, layer)
 
 
-def test_a_sure_second_opinion_does_not_override_an_idiom(nlp):
-    from rasa.shared.nlu.training_data.message import Message
+def test_a_crisis_diet_ranked_second_is_promoted_when_the_vote_carries_it():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.35},
+               {"name": "crisis_harm_child", "confidence": 0.34},
+               {"name": "concern_tantrums", "confidence": 0.3}]
+    message = _message("im so angry im scared for them", ranking, 0.8)
+    assert _net_decides(message) == ("crisis_harm_child", "vote")
 
-    from bot.safety_net import CrisisSafetyNet
 
-    ranking = [{"name": "concern_tantrums", "confidence": 0.9}]
-    message = Message(data={"text": "this tantrum is killing me", "intent": ranking[0],
-                            "intent_ranking": ranking, "crisis_probability": 0.95})
-    CrisisSafetyNet(CrisisSafetyNet.get_default_config()).process([message])
-    assert message.get("intent")["name"] == "concern_tantrums"
+@pytest.mark.parametrize("top, second, expected", [
+    ("concern_tantrums", 0.95, "possible_crisis"),  # the vote reads danger: ask, never assume
+    ("concern_tantrums", 0.1, "concern_tantrums"),   # nothing else: the idiom is an idiom
+    ("crisis_self_harm", 0.1, "possible_crisis"),    # DIET read the idiom as danger: ask
+])
+def test_an_idiom_is_never_a_crisis_without_a_danger_pattern(top, second, expected):
+    ranking = [{"name": top, "confidence": 0.9},
+               {"name": "out_of_scope", "confidence": 0.1}]
+    intent, _ = _net_decides(_message("this tantrum is killing me", ranking, second))
+    assert intent == expected
