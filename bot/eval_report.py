@@ -67,6 +67,10 @@ def summary(results: dict[str, Any]) -> list[str]:
              f" ({h['n']} messages)",
              f"  crisis recall {c['recall']:.3f} ({c['n_crisis']} messages), false alarms"
              f" {c['false_alarm_rate']:.3f} ({c['n_ordinary']} ordinary)"]
+    for name, b in (results.get("blind_sets") or {}).items():
+        lines.append(f"  {name} (blind): crisis recall {b['recall']:.3f} ({b['n_crisis']}),"
+                     f" false alarms {b['ordinary']['false_alarm_rate']:.3f}"
+                     f" ({b['ordinary']['n']} ordinary)")
     if conv.get("pass_rate") is not None:
         lines.append(f"  conversation tests: {conv['total'] - conv['failed']}/{conv['total']}"
                      f" pass ({conv['pass_rate']:.3f})")

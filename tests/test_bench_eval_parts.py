@@ -156,3 +156,17 @@ def test_eval_fails_loudly_when_a_crisis_is_missed(capsys):
     assert "FAIL: crisis recall 0.992" in capsys.readouterr().err
     assert crisis_gate({"crisis": {"recall": 1.0, "missed": []}}) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_eval_summary_names_each_blind_set():
+    from bot.eval_report import summary
+
+    results = {
+        "holdout": {"accuracy": 0.9, "macro_f1": 0.8, "n": 10},
+        "crisis": {"recall": 1.0, "n_crisis": 5, "false_alarm_rate": 0.0, "n_ordinary": 5},
+        "blind_sets": {"crisis_blind2.yml": {
+            "recall": 0.75, "n_crisis": 4,
+            "ordinary": {"false_alarm_rate": 0.125, "n": 8}}},
+    }
+    lines = "\n".join(summary(results))
+    assert "crisis_blind2.yml (blind): crisis recall 0.750 (4), false alarms 0.125 (8" in lines
