@@ -55,6 +55,10 @@ class CrisisSafetyNet(GraphComponent):
             "crisis_score": 0.5,
             # ... the gentle safety question at or above this one
             "question_score": 0.4,
+            # the vote may overrule DIET's non-crisis answer only on a message of at least
+            # this many words: on "i dont know" the n-gram model sees only words that
+            # crisis messages share (out of fold this cost no recall)
+            "min_words_to_overrule": 5,
             # DIET's usual fallback threshold, for the intent that replaces a doubted crisis
             "fallback_threshold": 0.35,
             # used only when SpacyNLP did not run before this component
@@ -126,6 +130,10 @@ class CrisisSafetyNet(GraphComponent):
         name = top if top in CRISIS_GROUPS else next(
             (r["name"] for r in real if r.get("name") in CRISIS_GROUPS),
             message.get("crisis_type") or "crisis_self_harm")
+        diet_top = real[0].get("name") if real else None
+        if (diet_top not in CRISIS_GROUPS
+                and len((message.get(TEXT) or "").split()) < self.config["min_words_to_overrule"]):
+            score = min(score, diet)  # too short for the second opinion to overrule DIET
         report["score"] = round(score, 4)
 
         if idiom is not None:

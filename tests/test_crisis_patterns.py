@@ -172,3 +172,13 @@ def test_an_idiom_is_never_a_crisis_without_a_danger_pattern(top, second, expect
                {"name": "out_of_scope", "confidence": 0.1}]
     intent, _ = _net_decides(_message("this tantrum is killing me", ranking, second))
     assert intent == expected
+
+
+def test_the_vote_does_not_overrule_diet_on_a_few_words():
+    """'i dont know' shares words with many crisis messages; DIET's 'deny' stands."""
+    ranking = [{"name": "deny", "confidence": 0.86},
+               {"name": "crisis_harm_child", "confidence": 0.1}]
+    assert _net_decides(_message("i dont know", ranking, 0.9))[0] == "deny"
+    longer = "i dont know what i did to him, there are marks"
+    assert _net_decides(_message(longer, [dict(r) for r in ranking], 0.9))[0] == \
+        "crisis_harm_child"
