@@ -78,6 +78,7 @@ class CrisisMatcher:
                 stop = list(stop) + [str(s) for s in entry.get("not_followed_by_extra", [])]
                 entry["_stop"] = [self._norm(s) for s in stop]
                 entry["_before"] = [self._norm(s) for s in entry.get("not_preceded_by", [])]
+                entry["_before_window"] = int(entry.get("before_window", 4))
                 if entry.get("patterns"):
                     pats = [_expand(p, sets) for p in entry["patterns"]]
                     self.matcher.add(key, pats)
@@ -101,7 +102,7 @@ class CrisisMatcher:
         if any(following == s or following.startswith(s + " ") for s in entry["_stop"]):
             return True
         if start is not None and entry["_before"]:
-            window = int(entry.get("before_window", 4))
+            window = entry["_before_window"]
             before = " " + " ".join(t.lower_ for t in doc[max(0, start - window):start]) + " "
             return any(f" {s} " in before for s in entry["_before"])
         return False
