@@ -168,14 +168,7 @@ class Assistant:
         return out
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        launcher.stop_processes(list(self.procs.values()))
 
 
 def start_stock(model: Path, folder: Path, logs: Path, token: str) -> Assistant:

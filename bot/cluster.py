@@ -118,14 +118,7 @@ class Node:
             proc.wait(timeout=20)
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        launcher.stop_processes(list(self.procs.values()))
 
     def wait_actions(self, timeout: float = 120) -> bool:
         return launcher.wait_for(self.action_url + "/health", timeout)

@@ -65,6 +65,26 @@ def per_intent_scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, f
     return scores
 
 
+def crisis_rates(agent: Any, crisis: list[tuple[str, str]]) -> dict[str, Any]:
+    """Recall and type accuracy on (text, crisis intent) pairs, with the misses."""
+    pred = [p["intent"]["name"] for p in parse_all(agent, [t for t, _ in crisis])]
+    return {"n_crisis": len(crisis),
+            "recall": sum(p in CRISIS for p in pred) / len(crisis),
+            "type_accuracy": sum(p == g for (_, g), p in zip(crisis, pred)) / len(crisis),
+            "safety_question_on_missed": sum(p == "possible_crisis" for p in pred),
+            "missed": [{"text": t, "gold": g, "pred": p}
+                       for (t, g), p in zip(crisis, pred) if p not in CRISIS]}
+
+
+def alarm_rates(agent: Any, texts: list[str]) -> dict[str, Any]:
+    """False alarms (a crisis intent) and safety questions on messages that are no crisis."""
+    pred = [p["intent"]["name"] for p in parse_all(agent, texts)]
+    return {"n": len(texts),
+            "false_alarm_rate": sum(p in CRISIS for p in pred) / len(texts),
+            "safety_question_rate": sum(p == "possible_crisis" for p in pred) / len(texts),
+            "false_alarms": [t for t, p in zip(texts, pred) if p in CRISIS]}
+
+
 def development_set(agent: Any) -> dict[str, Any]:
     """The second crisis set (tests/eval/crisis_dev.yml): reported, not gated."""
     path = EVAL_DIR / "crisis_dev.yml"
@@ -74,15 +94,10 @@ def development_set(agent: Any) -> dict[str, Any]:
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     crisis = [(t, k) for k in sorted(CRISIS) for t in data.get(k, [])]
-    ordinary = list(data.get("non_crisis", []))
-    c_pred = [p["intent"]["name"] for p in parse_all(agent, [t for t, _ in crisis])]
-    o_pred = [p["intent"]["name"] for p in parse_all(agent, ordinary)]
-    return {"n_crisis": len(crisis), "n_ordinary": len(ordinary),
-            "recall": sum(p in CRISIS for p in c_pred) / len(crisis),
-            "false_alarm_rate": sum(p in CRISIS for p in o_pred) / len(ordinary),
-            "safety_question_rate": sum(p == "possible_crisis" for p in o_pred) / len(ordinary),
-            "missed": [{"text": t, "gold": g, "pred": p}
-                       for (t, g), p in zip(crisis, c_pred) if p not in CRISIS]}
+    ordinary = alarm_rates(agent, list(data.get("non_crisis", [])))
+    return {**crisis_rates(agent, crisis), "n_ordinary": ordinary["n"],
+            "false_alarm_rate": ordinary["false_alarm_rate"],
+            "safety_question_rate": ordinary["safety_question_rate"]}
 
 
 def blind_sets(agent: Any) -> dict[str, Any]:
@@ -92,23 +107,9 @@ def blind_sets(agent: Any) -> dict[str, Any]:
     results = {}
     for path in sorted(EVAL_DIR.glob("crisis_blind*.yml")):
         rows = read_examples(path)
-        parsed = parse_all(agent, [t for t, _ in rows])
-        pred = [p["intent"]["name"] for p in parsed]
-        crisis = [(t, g, p) for (t, g), p in zip(rows, pred) if g in CRISIS]
-        out: dict[str, Any] = {
-            "n_crisis": len(crisis),
-            "recall": sum(p in CRISIS for _, _, p in crisis) / len(crisis),
-            "type_accuracy": sum(p == g for _, g, p in crisis) / len(crisis),
-            "safety_question_on_missed": sum(p == "possible_crisis" for _, _, p in crisis),
-            "missed": [{"text": t, "gold": g, "pred": p} for t, g, p in crisis
-                       if p not in CRISIS]}
+        out = crisis_rates(agent, [(t, g) for t, g in rows if g in CRISIS])
         for kind in ("ordinary", "hard_lookalike"):
-            group = [(t, p) for (t, g), p in zip(rows, pred) if g == kind]
-            out[kind] = {"n": len(group),
-                         "false_alarm_rate": sum(p in CRISIS for _, p in group) / len(group),
-                         "safety_question_rate":
-                             sum(p == "possible_crisis" for _, p in group) / len(group),
-                         "false_alarms": [t for t, p in group if p in CRISIS]}
+            out[kind] = alarm_rates(agent, [t for t, g in rows if g == kind])
         results[path.name] = out
     return results
 
