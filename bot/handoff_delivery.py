@@ -53,7 +53,8 @@ def transcript(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
 
 async def send_to_parent(app: Any, agent: Any, handoff: dict[str, Any], text: str,
                          counsellor: str | None, resume: bool = False) -> str:
-    """Append the message to the tracker and deliver it; returns 'pushed' or 'queued'.
+    """Append the message to the tracker and deliver it; returns 'pushed', 'queued' or
+    'opted_out' (an SMS number that replied STOP: kept in the transcript, not sent).
 
     With ``resume`` the conversation is handed back to the assistant in the same step.
     """
@@ -68,6 +69,9 @@ async def send_to_parent(app: Any, agent: Any, handoff: dict[str, Any], text: st
         metadata = {"counsellor": counsellor} if counsellor else {"handoff": "reentry"}
         tracker.update(BotUttered(text, metadata=metadata))
         await agent.tracker_store.save(tracker)
+    if out is not None and not getattr(out, "can_reach", lambda _recipient: True)(sender_id):
+        logger.info("handoff %s: the parent opted out of messages; not sent", handoff["id"])
+        return "opted_out"
     if out is not None:
         try:
             await out.send_text_message(sender_id, text)

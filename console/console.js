@@ -80,8 +80,9 @@ $("reply").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("text").value.trim();
   if (!text) return;
-  try { await api(`handoffs/${current}/messages`, { method: "POST", body: JSON.stringify({ text }) });
-        $("text").value = ""; refresh(); } catch (err) { say(err.message); }
+  try { const sent = await api(`handoffs/${current}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+        $("text").value = ""; refresh();
+        if (sent && sent.delivered === "opted_out") say("Not sent: this parent replied STOP to our texts. They can text START to hear from us again."); } catch (err) { say(err.message); }
 });
 $("close").addEventListener("click", async () => {
   try { await api(`handoffs/${current}/close`, { method: "POST", body: "{}" }); current = null;

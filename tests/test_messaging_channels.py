@@ -7,6 +7,7 @@ to. Each test asserts what the parent would receive on their phone."""
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import time
 
@@ -210,6 +211,20 @@ def test_counsellor_reply_reaches_the_parent_by_sms(srv, standin):
                          json={"text": words}, timeout=30).status_code == 200
     got = standin.wait_for("twilio", parent, before + 1, timeout=30)
     assert got[-1]["Body"] == words.replace("\u2019", "'")
+    sent = requests.post(f"{base}/handoffs/{hid}/messages", headers=headers,
+                         json={"text": "Still here."}, timeout=30).json()
+    assert sent["delivered"] == "pushed"
+
+    # The parent replies STOP: the counsellor is told, and nothing more is texted.
+    sms(srv, standin, parent, "STOP")
+    before = len(standin.messages("twilio", parent))
+    sent = requests.post(f"{base}/handoffs/{hid}/messages", headers=headers,
+                         json={"text": "Are you still there?"}, timeout=30).json()
+    assert sent["delivered"] == "opted_out"
+    time.sleep(1)
+    assert len(standin.messages("twilio", parent)) == before, "nothing sent after STOP"
+    lines = requests.get(f"{base}/handoffs/{hid}", headers=headers, timeout=30).json()
+    assert "Are you still there?" in json.dumps(lines), "kept in the transcript"
     requests.post(f"{base}/handoffs/{hid}/close", headers=headers, timeout=30)
 
 

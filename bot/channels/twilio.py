@@ -101,6 +101,10 @@ class ParentTwilioOutput(TwilioOutput):
         return await deliver(self.config, "twilio", recipient, body,
                              lambda: asyncio.to_thread(self.messages.create, **data))
 
+    def can_reach(self, recipient: str) -> bool:
+        """False once the number replied STOP: carriers require that nothing more is sent."""
+        return not store.is_opted_out(self.config.database_url, "twilio", recipient)
+
     async def send_turn(self, recipient: str, messages: list[dict],
                         inbound_to: str | None = None) -> None:
         """A whole turn as the fewest messages, in order (SMS may arrive out of order, so
