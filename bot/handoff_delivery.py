@@ -69,10 +69,10 @@ async def send_to_parent(app: Any, agent: Any, handoff: dict[str, Any], text: st
         metadata = {"counsellor": counsellor} if counsellor else {"handoff": "reentry"}
         tracker.update(BotUttered(text, metadata=metadata))
         await agent.tracker_store.save(tracker)
-    if out is not None and not getattr(out, "can_reach", lambda _recipient: True)(sender_id):
-        logger.info("handoff %s: the parent opted out of messages; not sent", handoff["id"])
-        return "opted_out"
     if out is not None:
+        if not getattr(out, "can_reach", lambda _recipient: True)(sender_id):
+            logger.info("handoff %s: the parent opted out of messages; not sent", handoff["id"])
+            return "opted_out"
         try:
             await out.send_text_message(sender_id, text)
             return "pushed"

@@ -109,7 +109,7 @@ class ParentTwilioOutput(TwilioOutput):
                         inbound_to: str | None = None) -> None:
         """A whole turn as the fewest messages, in order (SMS may arrive out of order, so
         fewer, longer texts read better)."""
-        if store.is_opted_out(self.config.database_url, "twilio", recipient):
+        if not self.can_reach(recipient):
             logger.info("twilio: not sending to a number that replied STOP")
             return
         for part in compose_turn(messages, TWILIO_MAX_CHARS, sms=not is_whatsapp(recipient)):
