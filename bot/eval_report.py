@@ -71,6 +71,10 @@ def summary(results: dict[str, Any]) -> list[str]:
         lines.append(f"  {name} (blind): crisis recall {b['recall']:.3f} ({b['n_crisis']}),"
                      f" false alarms {b['ordinary']['false_alarm_rate']:.3f}"
                      f" ({b['ordinary']['n']} ordinary)")
+    for name, b in (results.get("blind_intent_sets") or {}).items():
+        lines.append(f"  {name} (blind intents): accuracy {b['accuracy']:.3f}, concerns and"
+                     f" questions {b['concern_accuracy']:.3f}, macro F1 {b['macro_f1']:.3f}"
+                     f" ({b['n']} messages)")
     if conv.get("pass_rate") is not None:
         lines.append(f"  conversation tests: {conv['total'] - conv['failed']}/{conv['total']}"
                      f" pass ({conv['pass_rate']:.3f})")

@@ -170,3 +170,31 @@ def test_eval_summary_names_each_blind_set():
     }
     lines = "\n".join(summary(results))
     assert "crisis_blind2.yml (blind): crisis recall 0.750 (4), false alarms 0.125 (8" in lines
+
+
+def test_eval_summary_names_each_blind_intent_set():
+    from bot.eval_report import summary
+
+    results = {
+        "holdout": {"accuracy": 0.9, "macro_f1": 0.8, "n": 10},
+        "crisis": {"recall": 1.0, "n_crisis": 5, "false_alarm_rate": 0.0, "n_ordinary": 5},
+        "blind_intent_sets": {"nlu_blind1.yml": {
+            "accuracy": 0.8, "concern_accuracy": 0.75, "macro_f1": 0.7, "n": 20}},
+    }
+    lines = "\n".join(summary(results))
+    assert ("nlu_blind1.yml (blind intents): accuracy 0.800, concerns and questions 0.750,"
+            " macro F1 0.700 (20 messages)") in lines
+
+
+def test_intent_scores_counts_errors_and_crisis_alarms(monkeypatch):
+    from bot import evaluate
+
+    preds = {"a": "concern_yelling", "b": "crisis_danger", "c": "greet"}
+    monkeypatch.setattr(evaluate, "parse_all", lambda agent, texts: [
+        {"intent": {"name": preds[t]}} for t in texts])
+    out = evaluate.intent_scores(None, [("a", "concern_yelling"), ("b", "concern_tantrums"),
+                                        ("c", "greet")])
+    assert out["accuracy"] == 2 / 3
+    assert out["concern_accuracy"] == 1 / 2
+    assert out["false_alarm_rate"] == 1 / 3
+    assert out["errors"] == [{"text": "b", "gold": "concern_tantrums", "pred": "crisis_danger"}]

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAIN = read_dir(ROOT / "data" / "nlu")
 EVAL = read_examples(ROOT / "tests" / "eval" / "nlu_holdout.yml") + \
     read_examples(ROOT / "tests" / "eval" / "crisis_set.yml") + \
-    [pair for path in sorted((ROOT / "tests" / "eval").glob("crisis_blind*.yml"))
+    [pair for pattern in ("crisis_blind*.yml", "nlu_blind*.yml")
+     for path in sorted((ROOT / "tests" / "eval").glob(pattern))
      for pair in read_examples(path)] + \
     [(t, k) for k, texts in yaml.safe_load(
         (ROOT / "tests" / "eval" / "crisis_dev.yml").read_text(encoding="utf-8")).items()
