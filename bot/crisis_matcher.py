@@ -65,7 +65,7 @@ class CrisisMatcher:
         data = load_pattern_file(str(path))
         sets = {k: [str(w) for w in v] for k, v in data.get("sets", {}).items()}
         self.matcher = Matcher(nlp.vocab, validate=True)
-        self.near: list[tuple[str, str, int, list[PhraseMatcher]]] = []
+        self.near: list[tuple[str, str, int, bool, list[PhraseMatcher]]] = []
         self.entries: dict[str, dict[str, Any]] = {}
         self.idioms = Matcher(nlp.vocab, validate=True)
         for entry in data.get("idioms", []):
@@ -88,8 +88,9 @@ class CrisisMatcher:
                         pm = PhraseMatcher(nlp.vocab, attr="LOWER")
                         pm.add("g", [nlp.make_doc(str(w).lower()) for w in words])
                         phrase_matchers.append(pm)
+                    any_order = str(entry["near"].get("order", "forward")) == "any"
                     self.near.append((group, entry["id"], int(entry["near"]["window"]),
-                                      phrase_matchers))
+                                      any_order, phrase_matchers))
 
     def _norm(self, text: str) -> str:
         return " ".join(t.lower_ for t in self.nlp.make_doc(text.lower()))
@@ -119,14 +120,16 @@ class CrisisMatcher:
                 continue
             group, pattern_id = key.split(":", 1)
             found.append(CrisisMatch(group, pattern_id, start, end, doc[start:end].text))
-        for group, pattern_id, window, matchers in self.near:
+        for group, pattern_id, window, any_order, matchers in self.near:
             key = f"{group}:{pattern_id}"
             hits = [[(s, e) for _, s, e in pm(doc)] for pm in matchers]
             if not all(hits):
                 continue
             for s1, e1 in hits[0]:
+                # The second group comes after the first, or (order: any) on either side.
                 close = [(s2, e2) for s2, e2 in hits[1]
-                         if 0 <= s2 - s1 <= window and not self._idiom(key, doc, e2)]
+                         if (0 <= s2 - s1 <= window or (any_order and 0 < s1 - s2 <= window))
+                         and not self._idiom(key, doc, max(e1, e2))]
                 if close:
                     s2, e2 = close[0]
                     start, end = min(s1, s2), max(e1, e2)

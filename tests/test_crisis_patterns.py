@@ -72,6 +72,22 @@ def test_danger_beats_an_idiom(matcher, nlp):
     assert matcher.best(doc).group == "crisis_self_harm"
 
 
+@pytest.mark.parametrize("order, text, found", [
+    ("forward", "the pills are in the drawer", True),
+    ("forward", "the drawer has the pills", False),
+    ("any", "the drawer has the pills", True),
+    ("any", "the drawer is far from here and so far from anything else the pills", False),
+])
+def test_a_near_rule_takes_its_second_group_after_the_first_unless_order_is_any(
+        nlp, tmp_path, order, text, found):
+    path = tmp_path / "patterns.yml"
+    path.write_text(
+        "crisis_self_harm:\n  - id: pills_drawer\n    near:\n      window: 4\n"
+        f"      order: {order}\n      groups:\n        - [pills]\n        - [drawer]\n")
+    doc = nlp(text)
+    assert (CrisisMatcher(nlp, path).best(doc) is not None) is found
+
+
 def test_issue_examples_are_caught(matcher, nlp):
     for text, group in [
         ("sometimes I think my kids would be better off without me", "crisis_self_harm"),
