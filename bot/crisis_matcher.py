@@ -129,7 +129,7 @@ class CrisisMatcher:
                 # The second group comes after the first, or (order: any) on either side.
                 close = [(s2, e2) for s2, e2 in hits[1]
                          if (0 <= s2 - s1 <= window or (any_order and 0 < s1 - s2 <= window))
-                         and not self._idiom(key, doc, max(e1, e2))]
+                         and not self._idiom(key, doc, max(e1, e2), s2)]
                 if close:
                     s2, e2 = close[0]
                     start, end = min(s1, s2), max(e1, e2)
