@@ -68,8 +68,11 @@ class CrisisMatcher:
         self.near: list[tuple[str, str, int, bool, list[PhraseMatcher]]] = []
         self.entries: dict[str, dict[str, Any]] = {}
         self.idioms = Matcher(nlp.vocab, validate=True)
+        self._idiom_stops: dict[str, list[str]] = {}
         for entry in data.get("idioms", []):
             self.idioms.add(entry["id"], [_expand(p, sets) for p in entry["patterns"]])
+            self._idiom_stops[entry["id"]] = [self._norm(str(s))
+                                              for s in entry.get("not_followed_by", [])]
         for group in GROUPS:
             for entry in data.get(group, []):
                 key = f"{group}:{entry['id']}"
@@ -140,8 +143,14 @@ class CrisisMatcher:
 
     def idiom(self, doc: Doc) -> str | None:
         """The id of an everyday idiom with a danger word in the doc ("death of me")."""
-        hits = self.idioms(doc)
-        return self.nlp.vocab.strings[hits[0][0]] if hits else None
+        for match_id, _, end in self.idioms(doc):
+            name = self.nlp.vocab.strings[match_id]
+            # "slammed the door on her fingers" is no idiom
+            following = " ".join(t.lower_ for t in doc[end:end + 8])
+            if not any(following == s or following.startswith(s + " ")
+                       for s in self._idiom_stops[name]):
+                return name
+        return None
 
     def best(self, doc: Doc) -> CrisisMatch | None:
         """The match that decides the intent: any crisis beats possible risk, then the

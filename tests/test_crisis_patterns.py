@@ -66,6 +66,11 @@ def test_idiom_examples_are_recognised_and_never_a_crisis(matcher, nlp, text):
     assert matcher.best(doc) is None or not matcher.best(doc).is_crisis
 
 
+@pytest.mark.parametrize("text", [x for e in DATA.get("idioms", []) for x in e.get("not", [])])
+def test_an_idiom_followed_by_its_exception_is_no_idiom(matcher, nlp, text):
+    assert matcher.idiom(nlp(text.lower())) is None
+
+
 def test_danger_beats_an_idiom(matcher, nlp):
     doc = nlp("this is killing me and honestly i want to end my life")
     assert matcher.idiom(doc) is not None
