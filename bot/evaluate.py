@@ -126,7 +126,9 @@ def intent_scores(agent: Any, rows: list[tuple[str, str]]) -> dict[str, Any]:
                                  if concern else None),
             "macro_f1": sum(s["f1"] for s in scores.values()) / len(scores),
             "per_intent": scores,
-            "false_alarm_rate": sum(p in CRISIS for p in pred) / len(rows),
+            # crisis intents on the messages that are no crisis (a set may hold crises too)
+            "false_alarm_rate": (sum(p in CRISIS for g, p in zip(gold, pred) if g not in CRISIS)
+                                 / max(1, sum(g not in CRISIS for g in gold))),
             "errors": [{"text": t, "gold": g, "pred": p}
                        for (t, g), p in zip(rows, pred) if g != p]}
 

@@ -198,3 +198,14 @@ def test_intent_scores_counts_errors_and_crisis_alarms(monkeypatch):
     assert out["concern_accuracy"] == 1 / 2
     assert out["false_alarm_rate"] == 1 / 3
     assert out["errors"] == [{"text": "b", "gold": "concern_tantrums", "pred": "crisis_danger"}]
+
+
+def test_intent_scores_false_alarms_leave_out_the_sets_own_crises(monkeypatch):
+    from bot import evaluate
+
+    preds = {"a": "crisis_self_harm", "b": "crisis_danger", "c": "greet", "d": "thank"}
+    monkeypatch.setattr(evaluate, "parse_all", lambda agent, texts: [
+        {"intent": {"name": preds[t]}} for t in texts])
+    out = evaluate.intent_scores(None, [("a", "crisis_self_harm"), ("b", "concern_tantrums"),
+                                        ("c", "greet"), ("d", "thank")])
+    assert out["false_alarm_rate"] == 1 / 3
