@@ -98,12 +98,17 @@ class CrisisMatcher:
     def _norm(self, text: str) -> str:
         return " ".join(t.lower_ for t in self.nlp.make_doc(text.lower()))
 
+    @staticmethod
+    def _followed_by(doc: Doc, end: int, phrases: list[str]) -> bool:
+        """True when the words right after token `end` begin with one of the phrases."""
+        following = " ".join(t.lower_ for t in doc[end:end + 8])
+        return any(following == s or following.startswith(s + " ") for s in phrases)
+
     def _idiom(self, key: str, doc: Doc, end: int, start: int | None = None) -> bool:
         """True when the words right after (or, for some entries, right before) the hit
         make it an idiom or a worry rather than a danger."""
         entry = self.entries[key]
-        following = " ".join(t.lower_ for t in doc[end:end + 8])
-        if any(following == s or following.startswith(s + " ") for s in entry["_stop"]):
+        if self._followed_by(doc, end, entry["_stop"]):
             return True
         if start is not None and entry["_before"]:
             window = entry["_before_window"]
@@ -146,9 +151,7 @@ class CrisisMatcher:
         for match_id, _, end in self.idioms(doc):
             name = self.nlp.vocab.strings[match_id]
             # "slammed the door on her fingers" is no idiom
-            following = " ".join(t.lower_ for t in doc[end:end + 8])
-            if not any(following == s or following.startswith(s + " ")
-                       for s in self._idiom_stops[name]):
+            if not self._followed_by(doc, end, self._idiom_stops[name]):
                 return name
         return None
 
