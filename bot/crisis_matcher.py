@@ -71,15 +71,12 @@ class CrisisMatcher:
         self._idiom_stops: dict[str, list[str]] = {}
         for entry in data.get("idioms", []):
             self.idioms.add(entry["id"], [_expand(p, sets) for p in entry["patterns"]])
-            self._idiom_stops[entry["id"]] = [self._norm(str(s))
-                                              for s in entry.get("not_followed_by", [])]
+            self._idiom_stops[entry["id"]] = self._stop_phrases(entry, sets)
         for group in GROUPS:
             for entry in data.get(group, []):
                 key = f"{group}:{entry['id']}"
                 self.entries[key] = entry
-                stop = _expand(entry.get("not_followed_by") or [], sets)
-                stop = list(stop) + [str(s) for s in entry.get("not_followed_by_extra", [])]
-                entry["_stop"] = [self._norm(s) for s in stop]
+                entry["_stop"] = self._stop_phrases(entry, sets)
                 entry["_before"] = [self._norm(s) for s in entry.get("not_preceded_by", [])]
                 entry["_before_window"] = int(entry.get("before_window", 4))
                 if entry.get("patterns"):
@@ -97,6 +94,13 @@ class CrisisMatcher:
 
     def _norm(self, text: str) -> str:
         return " ".join(t.lower_ for t in self.nlp.make_doc(text.lower()))
+
+    def _stop_phrases(self, entry: dict[str, Any], sets: dict[str, list[str]]) -> list[str]:
+        """An entry's not_followed_by (a list or a "$set") and not_followed_by_extra,
+        tokenised as messages are; danger entries and idioms read them alike."""
+        stop = _expand(entry.get("not_followed_by") or [], sets)
+        stop = list(stop) + [str(s) for s in entry.get("not_followed_by_extra", [])]
+        return [self._norm(str(s)) for s in stop]
 
     @staticmethod
     def _followed_by(doc: Doc, end: int, phrases: list[str]) -> bool:
