@@ -56,6 +56,12 @@ class CrisisSafetyNet(GraphComponent):
             "crisis_score": 0.55,
             # ... the gentle safety question at or above this one
             "question_score": 0.4,
+            # An everyday idiom ("at the end of my rope") turns a crisis the classifiers
+            # read into the safety question, unless both read it near-unanimously: "end
+            # of my rope ... if he cries once more I'll do something I can't take back"
+            # scored 0.99. No idiom message that is no crisis scored above 0.89 on any
+            # labelled set (session 9).
+            "idiom_overrule_score": 0.95,
             # the vote may overrule DIET's non-crisis answer only on a message of at least
             # this many words: on "i dont know" the n-gram model sees only words that
             # crisis messages share (out of fold this cost no recall)
@@ -139,9 +145,9 @@ class CrisisSafetyNet(GraphComponent):
         report.update(score=round(score, 4), diet=round(diet, 4),
                       second=None if second is None else round(float(second), 4))
 
-        if idiom is not None:
-            # "this tantrum is killing me": never a crisis without a danger pattern; ask
-            # only when the classifiers still read danger.
+        if idiom is not None and score < self.config["idiom_overrule_score"]:
+            # "this tantrum is killing me": no crisis without a danger pattern or a
+            # near-unanimous vote; ask only when the classifiers still read danger.
             if score >= self.config["question_score"] or top in CRISIS_GROUPS:
                 self._force(message, POSSIBLE_CRISIS, 1.0, ranking)
                 report.update(fired=True, layer="idiom_question", pattern=idiom, suspected=name)

@@ -195,6 +195,17 @@ def test_an_idiom_is_never_a_crisis_without_a_danger_pattern(top, second, expect
     assert intent == expected
 
 
+def test_a_near_unanimous_vote_outweighs_an_idiom():
+    """An idiom makes a doubtful crisis a question, but not one both classifiers are sure of."""
+    text = "at the end of my rope, if he cries once more i'll lose it with him"
+    sure = [{"name": "crisis_harm_child", "confidence": 0.99},
+            {"name": "concern_tantrums", "confidence": 0.01}]
+    assert _net_decides(_message(text, sure, 0.98)) == ("crisis_harm_child", "classifier")
+    # a little less sure (0.3 * 0.99 + 0.7 * 0.9 = 0.93): the question
+    assert _net_decides(_message(text, [dict(r) for r in sure], 0.9)) == (
+        "possible_crisis", "idiom_question")
+
+
 def test_the_vote_does_not_overrule_diet_on_a_few_words():
     """'i dont know' shares words with many crisis messages; DIET's 'deny' stands."""
     ranking = [{"name": "deny", "confidence": 0.86},
