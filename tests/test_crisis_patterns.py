@@ -133,7 +133,7 @@ DIET_CRISIS = [{"name": "crisis_danger", "confidence": 0.6},
 @pytest.mark.parametrize("second, expected, layer", [
     (0.9, "crisis_danger", "classifier"),           # both agree: a crisis
     (None, "crisis_danger", "classifier"),          # no second opinion: DIET decides
-    (0.45, "possible_crisis", "possible_score"),    # 0.3*0.6 + 0.7*0.45 = 0.495: ask
+    (0.35, "possible_crisis", "possible_score"),    # 0.3*0.6 + 0.7*0.35 = 0.425: ask
     (0.05, "concern_tantrums", "set_aside"),        # clearly ordinary: DIET's next intent
 ])
 def test_the_second_opinion_votes_on_a_crisis_diet_found_alone(second, expected, layer):
