@@ -53,7 +53,7 @@ class CrisisSafetyNet(GraphComponent):
             "diet_weight": 0.3,
             # a crisis at or above this score (the type: DIET's likeliest crisis intent,
             # else the second opinion's guess) ...
-            "crisis_score": 0.55,
+            "crisis_score": 0.45,
             # ... the gentle safety question at or above this one
             "question_score": 0.4,
             # An everyday idiom ("at the end of my rope") turns a crisis the classifiers
